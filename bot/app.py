@@ -1,0 +1,76 @@
+"""Wiring: settings in, a ready Pipeline out. The only place that knows every part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from bot.actions import Executor, NoticeTemplates
+from bot.clock import Clock, system_clock
+from bot.errors import ConfigError, ModbotError
+from bot.pipeline import Pipeline
+from bot.settings import Settings
+from bot.store import Store
+from classifiers.base import Classifier, Combined
+from classifiers.rules import RulesClassifier
+from classifiers.toxicity import select_backend
+from connectors.base import Connector
+from connectors.registry import build_connector
+
+log = structlog.get_logger("modbot.app")
+
+
+@dataclass
+class Classifiers:
+    combined: Classifier
+    rules: RulesClassifier
+    backend_description: str
+
+
+def build_classifier(settings: Settings) -> Classifiers:
+    rules = RulesClassifier.from_dir(settings.path(settings.classifiers.rules_dir))
+    model, description = select_backend(
+        settings.classifiers.backend,
+        settings.path(settings.classifiers.models_dir),
+        settings.classifiers.detoxify_model,
+        settings.classifiers.batch_size,
+    )
+    combined = Combined(rules, model) if model else Combined(rules)
+    return Classifiers(combined, rules, description)
+
+
+def notice_templates(settings: Settings) -> NoticeTemplates:
+    return NoticeTemplates(
+        settings.path(settings.notices.templates_dir),
+        settings.school.name,
+        settings.school.house_rules_url,
+    )
+
+
+def build_pipeline(
+    settings: Settings,
+    database: Path | None = None,
+    clock: Clock = system_clock,
+    connectors: dict[str, Connector] | None = None,
+    classifiers: Classifiers | None = None,
+) -> tuple[Pipeline, Classifiers]:
+    database = database or settings.path(settings.storage.database)
+    store = Store(database, clock=clock)
+    classifiers = classifiers or build_classifier(settings)
+    if connectors is None:
+        connectors = {}
+        for acct in settings.accounts:
+            try:
+                connectors[acct.key] = build_connector(settings, acct, database)
+            except ModbotError as exc:
+                if isinstance(exc, ConfigError) and len(settings.accounts) == 1:
+                    raise
+                log.error(
+                    "account skipped: its connector could not be built",
+                    account=acct.key,
+                    error=str(exc),
+                )
+    executor = Executor(store, settings, notice_templates(settings))
+    return Pipeline(settings, store, classifiers.combined, connectors, executor), classifiers

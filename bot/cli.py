@@ -1,0 +1,267 @@
+"""The `modbot` command.
+
+Exit codes: 0 all well; 1 unexpected error; 2 wrong usage; 3 invalid configuration or rule
+file; 4 another modbot holds the database lock; 5 finished, but some input lines or accounts
+failed (each one was reported)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from bot import __version__
+from bot.errors import ConfigError, LockHeld, ModbotError
+from bot.logs import configure
+from bot.models import Comment
+from bot.policy import decide
+from bot.settings import Settings, load_settings
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj["config"])
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="modbot")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    envvar="MODBOT_CONFIG",
+    help="Configuration file (default: MODBOT_CONFIG, else the sandbox example).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    default="auto",
+    show_default=True,
+    help="auto: readable on a terminal, JSON lines otherwise.",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, log_format: str, log_level: str) -> None:
+    """modbot moderates a school's Facebook, Instagram and X accounts: it hides offensive
+    comments, tells the audience why, and sends safeguarding concerns to the DSL."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+    configure(None if log_format == "auto" else log_format == "json", log_level)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check the configuration."""
+
+
+@config_group.command("check")
+@click.pass_context
+def config_check(ctx: click.Context) -> None:
+    """Validate the configuration, rule files and notice templates, and print a summary.
+
+    Exits 3 with every problem listed by key path (or file:line for rules)."""
+    from bot.app import build_classifier, notice_templates
+
+    settings = _settings(ctx)
+    try:
+        classifiers = build_classifier(settings)
+        templates = notice_templates(settings)
+        missing = sorted(
+            {r.notice for r in classifiers.rules.rules if r.notice} - set(templates.names())
+        )
+        if missing:
+            raise ConfigError(
+                [f"notices.templates_dir: no template for notice {m!r}" for m in missing]
+            )
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+    click.echo(f"Configuration OK: {settings.source}")
+    click.echo(
+        f"  School: {settings.school.name} ({settings.school.nation}, {settings.school.timezone})"
+    )
+    click.echo("  Administrators: " + ", ".join(a.name for a in settings.administrators))
+    click.echo(
+        f"  DSL: {settings.dsl.name}; deputy: {settings.deputy_dsl.name}; SLT: {settings.slt.name}"
+    )
+    for acct in settings.accounts:
+        click.echo(
+            f"  Account {acct.key} ({acct.display_name}): {acct.mode} mode, "
+            f"every {acct.poll_interval_seconds}s"
+        )
+    click.echo(
+        f"  Rules: {len(classifiers.rules.rules)} rules; notice templates: "
+        + ", ".join(templates.names())
+    )
+    click.echo(f"  Toxicity backend: {classifiers.backend_description}")
+    click.echo(f"  Database: {settings.path(settings.storage.database)}")
+
+
+@cli.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Database to use (default: a new temporary one).",
+)
+@click.pass_context
+def demo(ctx: click.Context, db: Path | None) -> None:
+    """Run the sandbox scenario end to end and print what modbot did.
+
+    Needs no credentials and no network: the accounts are a local sandbox platform."""
+    from bot.app import build_pipeline
+    from bot.demo import summary
+
+    settings = _settings(ctx)
+    sandbox = [a for a in settings.accounts if a.platform == "sandbox"]
+    if not sandbox:
+        click.echo("The demo needs a sandbox account in the configuration.", err=True)
+        ctx.exit(EXIT_CONFIG)
+    settings = settings.model_copy(update={"accounts": sandbox})
+    workdir = None if db else Path(tempfile.mkdtemp(prefix="modbot-demo-"))
+    database = db or workdir / "modbot.db"
+    try:
+        pipeline, classifiers = build_pipeline(settings, database)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+    click.echo(f"Moderating the sandbox scenario ({len(sandbox)} account(s))...", err=True)
+    reports = pipeline.run_once()
+    problems = [p for c in pipeline.connectors.values() for p in c.sandbox.problems]
+    click.echo(
+        summary(
+            settings,
+            pipeline,
+            classifiers.backend_description,
+            len(classifiers.rules.rules),
+            problems,
+        )
+    )
+    if any(r.health != "ok" for r in reports):
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll every account once, then exit.")
+@click.pass_context
+def run(ctx: click.Context, once: bool) -> None:
+    """Moderate the configured accounts: poll, classify, decide, act, record.
+
+    Without --once it runs until SIGTERM or Ctrl-C, which finish the batch in hand first."""
+    from bot.app import build_pipeline
+    from bot.service import process_lock, run_forever
+
+    settings = _settings(ctx)
+    database = settings.path(settings.storage.database)
+    try:
+        with process_lock(database):
+            pipeline, classifiers = build_pipeline(settings, database)
+            click.echo(f"Toxicity backend: {classifiers.backend_description}", err=True)
+            if not once:
+                run_forever(pipeline)
+                return
+            reports = pipeline.run_once()
+    except LockHeld as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_LOCKED)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+    for r in reports:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(r.decisions.items())) or "nothing new"
+        click.echo(f"{r.key}: {r.health}; fetched {r.fetched}, processed {r.processed} ({counts})")
+        for e in r.errors:
+            click.echo(f"  problem: {e}", err=True)
+    if any(r.health != "ok" or r.errors for r in reports):
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8", errors="surrogateescape"),
+    default="-",
+    show_default=True,
+    help='JSON lines: {"id": ..., "text": ...}.',
+)
+@click.pass_context
+def check(ctx: click.Context, input_file) -> None:
+    """Classify comments offline: one JSON line out per line in, in order.
+
+    Output: {"id", "decision", "categories", "scores", "reasons"}; decision is allow, respond,
+    hide or escalate. A line that is not valid JSON gets {"line", "error"} and exit code 5."""
+    from bot.app import build_classifier
+
+    settings = _settings(ctx)
+    try:
+        classifiers = build_classifier(settings)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+    click.echo(f"modbot check: toxicity backend is {classifiers.backend_description}", err=True)
+    failed = 0
+    batch: list[tuple[int, object, str | None, str]] = []
+
+    def flush() -> None:
+        texts = [t for (_n, _id, err, t) in batch if err is None]
+        verdicts = iter(classifiers.combined.classify(texts) if texts else [])
+        for number, ident, err, text in batch:
+            if err is not None:
+                click.echo(json.dumps({"id": ident, "line": number, "error": err}))
+                continue
+            comment = Comment("check", "check", "", str(ident), text, datetime.now(UTC))
+            verdict = next(verdicts)
+            decision = decide(comment, verdict, settings.policy)
+            click.echo(
+                json.dumps(
+                    {
+                        "id": ident,
+                        "decision": decision.action.value,
+                        "categories": [c.value for c in decision.categories],
+                        "scores": {k: round(v, 4) for k, v in verdict.scores.items()},
+                        "reasons": list(decision.reasons),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        batch.clear()
+
+    for number, line in enumerate(input_file, 1):
+        ident, err, text = None, None, ""
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError('expected an object with a string "text"')
+            ident, text = record.get("id", number), record["text"]
+        except ValueError as exc:
+            err = f"line {number}: not a valid input line ({exc})"
+            click.echo(f"modbot check: {err}", err=True)
+            failed += 1
+        batch.append((number, ident, err, text))
+        if len(batch) >= settings.classifiers.batch_size:
+            flush()
+    flush()
+    if failed:
+        ctx.exit(EXIT_PARTIAL)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="modbot", standalone_mode=True)
+    except ModbotError as exc:
+        click.echo(f"modbot: {exc}", err=True)
+        sys.exit(EXIT_ERROR)

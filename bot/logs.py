@@ -1,0 +1,69 @@
+"""structlog set-up: readable on a terminal, JSON lines otherwise, secrets always scrubbed.
+
+Every token modbot reads is registered here; any log value that contains one is redacted,
+and keys that name a secret (token, password, authorization...) are never printed."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+REDACTED = "[REDACTED]"
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api_key|bearer", re.I)
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    if value and len(value) >= 6:
+        _secrets.add(value)
+
+
+def scrub(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return re.sub(r"(access_token=)[^&\s\"']+", r"\1" + REDACTED, text)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: REDACTED if _SECRET_KEY.search(str(k)) else _redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact(v) for v in value)
+    if isinstance(value, BaseException):
+        return scrub(f"{type(value).__name__}: {value}")
+    return value
+
+
+def redact_processor(_logger: Any, _name: str, event: dict) -> dict:
+    return _redact(event)
+
+
+def configure(json_output: bool | None = None, level: str = "INFO", stream=None) -> None:
+    stream = stream or sys.stderr
+    if json_output is None:
+        json_output = not stream.isatty()
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if json_output
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact_processor,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )

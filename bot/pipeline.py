@@ -1,0 +1,259 @@
+"""The one module that calls them all: poll -> record -> classify (batches) -> decide -> act.
+
+Order matters for "nothing lost, nothing twice": comments are written to the store before
+the cursor moves; a decision is written before any action; each action is written as intended
+before the platform call. One bad comment or one failing account is logged and skipped, never
+fatal to the rest."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+
+from bot.actions import Executor, Outcome
+from bot.errors import AuthExpired, ConnectorError, RateLimited
+from bot.models import Category, Comment, Decision, DecisionAction, Severity, Verdict
+from bot.policy import decide
+from bot.settings import Account, Settings
+from bot.store import Store
+from classifiers.base import Classifier
+from connectors.base import Connector
+
+log = structlog.get_logger("modbot.pipeline")
+MAX_PAGES_PER_POLL = 200  # a bound, so one runaway account cannot starve the others
+
+
+@dataclass
+class AccountReport:
+    key: str
+    fetched: int = 0
+    processed: int = 0
+    decisions: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    health: str = "ok"
+
+
+def comment_from_row(row: dict) -> Comment:
+    return Comment(
+        platform=row["platform"],
+        account=row["account"],
+        post_id=row["post_id"],
+        comment_id=row["comment_id"],
+        text=row["text"] or "",
+        created_at=datetime.fromisoformat(row["created_at"]),
+        author_id=row["author_id"] or "",
+        author_handle=row["author_handle"] or "",
+        parent_id=row["parent_id"],
+        permalink=row["permalink"] or "",
+        has_attachment=bool(row["has_attachment"]),
+    )
+
+
+def decision_from_row(row: dict) -> Decision:
+    return Decision(
+        DecisionAction(row["action"]),
+        tuple(Category(c) for c in json.loads(row["categories"])),
+        tuple(json.loads(row["reasons"])),
+        row["notice_template"],
+        Severity(row["severity"]),
+    )
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        classifier: Classifier,
+        connectors: dict[str, Connector],
+        executor: Executor,
+        stop: threading.Event | None = None,
+    ):
+        self.settings = settings
+        self.store = store
+        self.classifier = classifier
+        self.connectors = connectors
+        self.executor = executor
+        self.stop = stop or threading.Event()
+        for acct in settings.accounts:
+            if acct.key in connectors:
+                store.ensure_account(acct.key, acct.platform, acct.account_id, acct.display_name)
+
+    def run_once(self) -> list[AccountReport]:
+        reports = []
+        for acct in self.settings.accounts:
+            if self.stop.is_set():
+                break
+            if acct.key in self.connectors:
+                reports.append(self.poll_account(acct))
+        return reports
+
+    def poll_account(self, acct: Account) -> AccountReport:
+        report = AccountReport(acct.key)
+        bound = log.bind(account=acct.key)
+        try:
+            self._fetch_all(acct, report)
+        except AuthExpired as exc:
+            report.health = "auth_expired"
+            report.errors.append(str(exc))
+            self.store.poll_failed(acct.key, "auth_expired", str(exc))
+            self.store.audit("account.auth_expired", platform=acct.platform, account=acct.key)
+            bound.error(
+                "token expired or revoked: this account is NOT being watched until an "
+                "administrator renews it",
+                error=str(exc),
+            )
+        except ConnectorError as exc:
+            report.health = "failing"
+            report.errors.append(str(exc))
+            failures = self.store.poll_failed(acct.key, "failing", str(exc))
+            bound.warning(
+                "poll failed; cursor kept, will retry",
+                error=str(exc),
+                consecutive_failures=failures,
+                retry_after=getattr(exc, "retry_after", None),
+            )
+        except Exception as exc:
+            report.health = "failing"
+            report.errors.append(repr(exc))
+            self.store.poll_failed(acct.key, "failing", repr(exc))
+            bound.exception("poll crashed; cursor kept, will retry")
+        self._process_pending(acct, report)
+        return report
+
+    def _fetch_all(self, acct: Account, report: AccountReport) -> None:
+        connector = self.connectors[acct.key]
+        cursor = self.store.cursor(acct.key)
+        for _page in range(MAX_PAGES_PER_POLL):
+            result = connector.fetch(cursor)
+            for problem in result.problems:
+                log.warning("item skipped by connector", account=acct.key, problem=problem)
+                report.errors.append(problem)
+            for comment in result.comments:
+                if self.store.record_comment(comment):
+                    report.fetched += 1
+            cursor = result.cursor
+            self.store.save_cursor(acct.key, cursor)  # only after the page is safely stored
+            if not result.more or self.stop.is_set():
+                break
+        self.store.poll_succeeded(acct.key, cursor)
+
+    def _process_pending(self, acct: Account, report: AccountReport) -> None:
+        connector = self.connectors[acct.key]
+        pending = self.store.pending(acct.account_id, acct.platform)
+        size = self.settings.classifiers.batch_size
+        for start in range(0, len(pending), size):
+            if self.stop.is_set():
+                log.info("stopping after the batch in hand", account=acct.key)
+                return
+            batch = pending[start : start + size]
+            verdicts = self._classify([r for r in batch if r["status"] == "new"])
+            for row in batch:
+                try:
+                    self._process_one(acct, connector, row, verdicts, report)
+                except RateLimited as exc:
+                    report.errors.append(str(exc))
+                    log.warning(
+                        "rate limited while acting; the rest waits for the next poll",
+                        account=acct.key,
+                        retry_after=exc.retry_after,
+                    )
+                    return
+                except AuthExpired as exc:
+                    report.health = "auth_expired"
+                    report.errors.append(str(exc))
+                    return
+                except Exception as exc:
+                    report.errors.append(f"{row['comment_id']}: {exc!r}")
+                    self.store.set_status(
+                        row["platform"],
+                        row["comment_id"],
+                        row["status"],
+                        error=repr(exc),
+                        attempt=True,
+                    )
+                    log.exception("comment failed; will retry", comment_id=row["comment_id"])
+
+    def _classify(self, rows: list[dict]) -> dict[str, Verdict]:
+        """Classify a batch; if the batch fails, one by one, so a bad comment is isolated."""
+        if not rows:
+            return {}
+        texts = [r["text"] or "" for r in rows]
+        try:
+            verdicts = self.classifier.classify(texts)
+            return {r["comment_id"]: v for r, v in zip(rows, verdicts, strict=True)}
+        except Exception:
+            log.exception("batch classification failed; classifying one by one")
+        out = {}
+        for row, text in zip(rows, texts, strict=True):
+            try:
+                out[row["comment_id"]] = self.classifier.classify([text])[0]
+            except Exception as exc:
+                self.store.set_status(
+                    row["platform"],
+                    row["comment_id"],
+                    "new",
+                    error=f"classifier: {exc!r}",
+                    attempt=True,
+                )
+        return out
+
+    def _process_one(
+        self,
+        acct: Account,
+        connector: Connector,
+        row: dict,
+        verdicts: dict[str, Verdict],
+        report: AccountReport,
+    ) -> None:
+        comment = comment_from_row(row)
+        if row["status"] == "new":
+            verdict = verdicts.get(comment.comment_id)
+            if verdict is None:
+                return  # classification failed: recorded, retried next poll
+            decision = decide(comment, verdict, self.settings.policy)
+            verdict_id = self.store.record_verdict(comment.platform, comment.comment_id, verdict)
+            decision_id = self.store.record_decision(
+                comment.platform, comment.comment_id, verdict_id, decision, acct.mode
+            )
+        else:  # decided before a crash: finish its actions, never decide again
+            decision_id = row["decision_id"]
+            decision = decision_from_row(self.store.decision_row(decision_id))
+        outcomes = self.executor.carry_out(comment, decision_id, decision, connector, acct.mode)
+        final = self._final_status(outcomes)
+        self.store.set_status(
+            comment.platform,
+            comment.comment_id,
+            final,
+            error=None if final != "decided" else "actions outstanding",
+            attempt=final == "decided",
+        )
+        if (
+            final == "done"
+            and decision.action is DecisionAction.ALLOW
+            and not self.settings.policy.store_allowed_text
+        ):
+            self.store.forget_text(comment.platform, comment.comment_id)
+        report.processed += 1
+        report.decisions[decision.action.value] += 1
+        log.info(
+            "comment decided",
+            comment_id=comment.comment_id,
+            decision=decision.action.value,
+            categories=[c.value for c in decision.categories],
+            mode=acct.mode,
+            actions=[f"{o.kind}:{o.status}" for o in outcomes],
+        )
+
+    @staticmethod
+    def _final_status(outcomes: list[Outcome]) -> str:
+        if any(o.status == "gone" for o in outcomes):
+            return "gone"
+        if any(o.status == "failed" for o in outcomes):
+            return "decided"
+        return "done"

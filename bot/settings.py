@@ -1,0 +1,261 @@
+"""TOML + environment -> typed, validated settings.
+
+Every problem is reported by its key path (``accounts.1.platform: ...``), all at once, so an
+administrator can fix a file in one go. Secrets are never in the file: an account names the
+environment variable (or a file only the service can read) that holds its token."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = REPO_ROOT / "config" / "modbot.example.toml"
+PLATFORMS = ("sandbox", "facebook", "instagram", "x")
+MIN_ADMINISTRATORS = 2
+TWO_ADMIN_REASON = (
+    "the school's social media policy requires at least two designated administrators "
+    "for each account so that leave and absence are covered"
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class School(_Strict):
+    name: str = Field(min_length=1)
+    timezone: str = "Europe/London"
+    nation: Literal["england", "wales", "scotland", "northern_ireland"] = "england"
+    house_rules_url: str = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name such as Europe/London)"
+            ) from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Person(_Strict):
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str = ""
+
+
+class Account(_Strict):
+    platform: Literal["sandbox", "facebook", "instagram", "x"]
+    account_id: str = Field(min_length=1)
+    display_name: str = Field(min_length=1)
+    poll_interval_seconds: int = Field(default=300, ge=30, le=86400)
+    mode: Literal["shadow", "enforce"] = "shadow"
+    token_env: str | None = None
+    token_file: Path | None = None
+    api_base_url: str | None = None
+    scenario: Path | None = None
+    post_window_days: int = Field(default=14, ge=1, le=90)
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.account_id}"
+
+    @model_validator(mode="after")
+    def _credentials_named(self) -> Account:
+        if self.platform == "sandbox":
+            if self.scenario is None:
+                raise ValueError("a sandbox account needs `scenario` (a JSON-lines scenario file)")
+        elif not (self.token_env or self.token_file):
+            raise ValueError(
+                f"a {self.platform} account needs `token_env` (the environment variable that "
+                "holds its token) or `token_file`; tokens never go in this file"
+            )
+        return self
+
+
+class Policy(_Strict):
+    hide_threshold: float = Field(default=0.80, ge=0, le=1)
+    review_threshold: float = Field(default=0.50, ge=0, le=1)
+    notice_window_minutes: int = Field(default=60, ge=0)
+    store_allowed_text: bool = False
+    hide_on_escalate: bool = True
+    attachments_need_review: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Policy:
+        if self.review_threshold > self.hide_threshold:
+            raise ValueError("review_threshold must not be above hide_threshold")
+        return self
+
+
+class Classifiers(_Strict):
+    backend: Literal["auto", "detoxify", "profanity-check", "none"] = "auto"
+    detoxify_model: str = "original-small"
+    models_dir: Path = Path("../var/models")
+    rules_dir: Path = Path("rules")
+    batch_size: int = Field(default=32, ge=1, le=1024)
+
+
+class Storage(_Strict):
+    database: Path = Path("../var/modbot.db")
+
+
+class Notices(_Strict):
+    templates_dir: Path = Path("templates")
+
+
+class Settings(_Strict):
+    school: School
+    administrators: list[Person]
+    dsl: Person
+    deputy_dsl: Person
+    slt: Person
+    accounts: Annotated[list[Account], Field(min_length=1)]
+    policy: Policy = Policy()
+    classifiers: Classifiers = Classifiers()
+    storage: Storage = Storage()
+    notices: Notices = Notices()
+    source: Path | None = None
+
+    @field_validator("administrators")
+    @classmethod
+    def _two_admins(cls, value: list[Person]) -> list[Person]:
+        if len(value) < MIN_ADMINISTRATORS:
+            raise ValueError(
+                f"{len(value)} administrator(s) listed, at least {MIN_ADMINISTRATORS} needed: "
+                + TWO_ADMIN_REASON
+            )
+        if len({p.name for p in value}) != len(value):
+            raise ValueError("administrator names must be different")
+        return value
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_accounts(cls, value: list[Account]) -> list[Account]:
+        keys = [a.key for a in value]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"account listed twice: {', '.join(dupes)}")
+        return value
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source.parent if self.source else REPO_ROOT / "config"
+
+    def path(self, value: Path) -> Path:
+        """Relative paths in the file are relative to the file itself."""
+        return value if value.is_absolute() else (self.base_dir / value).resolve()
+
+    def account(self, key: str) -> Account:
+        for acct in self.accounts:
+            if acct.key == key:
+                return acct
+        raise KeyError(key)
+
+
+def read_token(
+    account: Account, environ: os._Environ[str] | dict[str, str] | None = None
+) -> SecretStr | None:
+    """The account's token from the environment or a private file; None for the sandbox."""
+    env = os.environ if environ is None else environ
+    if account.token_env:
+        value = env.get(account.token_env, "")
+        return SecretStr(value) if value else None
+    if account.token_file:
+        return SecretStr(account.token_file.read_text().strip())
+    return None
+
+
+def _credential_problems(settings: Settings, environ: dict[str, str] | None) -> list[str]:
+    env = os.environ if environ is None else environ
+    problems = []
+    for i, acct in enumerate(settings.accounts):
+        if acct.platform == "sandbox":
+            if acct.scenario and not settings.path(acct.scenario).is_file():
+                problems.append(
+                    f"accounts.{i}.scenario: file not found: {settings.path(acct.scenario)}"
+                )
+            continue
+        if acct.token_env and not env.get(acct.token_env):
+            problems.append(
+                f"accounts.{i}.token_env: environment variable {acct.token_env} is not set"
+            )
+        if acct.token_file:
+            path = settings.path(acct.token_file)
+            if not path.is_file():
+                problems.append(f"accounts.{i}.token_file: file not found: {path}")
+            elif path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                problems.append(
+                    f"accounts.{i}.token_file: {path} is readable by others; chmod 600 it"
+                )
+    return problems
+
+
+def _format_validation(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling against config/modbot.example.toml)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        out.append(f"{loc}: {msg}")
+    return out
+
+
+def parse_settings(
+    data: dict, source: Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    try:
+        settings = Settings.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc), str(source) if source else None) from None
+    problems = _credential_problems(settings, environ)
+    if problems:
+        raise ConfigError(problems, str(source) if source else None)
+    return settings
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """--config, then MODBOT_CONFIG, then the embedded example (sandbox accounts only)."""
+    chosen = explicit or os.environ.get("MODBOT_CONFIG")
+    return Path(chosen).expanduser().resolve() if chosen else EXAMPLE_CONFIG
+
+
+def load_settings(
+    path: str | Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    source = config_path(path)
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file: {exc.strerror}", str(source)) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", str(source)) from None
+    return parse_settings(data, source, environ)

@@ -1,0 +1,116 @@
+"""Toxicity scores from a model, loaded lazily, once, thread-safely; never at import time.
+
+Backends:
+- `detoxify`: the Detoxify transformer models, from a local checkpoint (fully offline).
+- `profanity-check`: alt-profanity-check's TF-IDF + linear SVM, shipped inside its package,
+  so modbot still works where the Detoxify weights are absent (this machine, an air-gapped
+  school).
+`select_backend` picks one and says which, loudly, so nobody mistakes one for the other."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+from bot.models import Verdict
+from classifiers.normalise import MAX_CHARS, strip_format
+
+
+class ProfanityCheckClassifier:
+    name = "profanity-check"
+
+    def __init__(self) -> None:
+        self.version = metadata.version("alt-profanity-check")
+        self._lock = threading.Lock()
+        self._predict = None
+
+    def _model(self):
+        with self._lock:
+            if self._predict is None:
+                from profanity_check import predict_prob
+
+                self._predict = predict_prob
+        return self._predict
+
+    def classify(self, texts: Sequence[str]) -> list[Verdict]:
+        if not texts:
+            return []
+        cleaned = [strip_format((t or "")[:MAX_CHARS]) or " " for t in texts]
+        probs = self._model()(cleaned)
+        return [Verdict({"profanity": float(p)}, (), self.name, self.version) for p in probs]
+
+
+def detoxify_checkpoint(models_dir: Path, model_type: str) -> Path:
+    return models_dir / model_type / "checkpoint.ckpt"
+
+
+class DetoxifyClassifier:
+    """Detoxify from a local checkpoint; batched, sorted by length to keep padding small."""
+
+    name = "detoxify"
+
+    def __init__(
+        self, checkpoint: Path, model_type: str, batch_size: int = 32, max_tokens: int = 256
+    ):
+        self.checkpoint = checkpoint
+        self.model_type = model_type
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.version = f"{model_type}@detoxify-{metadata.version('detoxify')}"
+        self._lock = threading.Lock()
+        self._model = None
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                from detoxify import Detoxify
+
+                self._model = Detoxify(checkpoint=str(self.checkpoint), device="cpu")
+        return self._model
+
+    def classify(self, texts: Sequence[str]) -> list[Verdict]:
+        if not texts:
+            return []
+        import torch
+
+        model = self._load()
+        cleaned = [strip_format((t or "")[:MAX_CHARS]) or " " for t in texts]
+        order = sorted(range(len(cleaned)), key=lambda i: len(cleaned[i]))
+        results: dict[int, dict[str, float]] = {}
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = [cleaned[i] for i in idx]
+            inputs = model.tokenizer(
+                batch,
+                return_tensors="pt",
+                truncation=True,
+                padding=True,
+                max_length=self.max_tokens,
+            )
+            with torch.inference_mode():
+                logits = model.model(**inputs)[0]
+            probs = torch.sigmoid(logits).cpu().numpy()
+            for row, i in zip(probs, idx, strict=True):
+                results[i] = {c: float(row[k]) for k, c in enumerate(model.class_names)}
+        return [Verdict(results[i], (), self.name, self.version) for i in range(len(cleaned))]
+
+
+def select_backend(backend: str, models_dir: Path, model_type: str, batch_size: int = 32):
+    """Returns (classifier or None, a sentence saying which backend is active and why)."""
+    checkpoint = detoxify_checkpoint(models_dir, model_type)
+    if backend in ("auto", "detoxify") and checkpoint.is_file():
+        return (
+            DetoxifyClassifier(checkpoint, model_type, batch_size),
+            f"detoxify {model_type} from {checkpoint}",
+        )
+    if backend == "none":
+        return None, "no toxicity model (rules only)"
+    fallback = ProfanityCheckClassifier()
+    why = (
+        f"Detoxify weights not found at {checkpoint}"
+        if backend != "profanity-check"
+        else "chosen in the configuration"
+    )
+    return fallback, f"profanity-check {fallback.version} (offline fallback: {why})"

@@ -1,0 +1,1 @@
+"""Connectors: each platform's comments in as `Comment`s, typed actions out."""

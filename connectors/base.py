@@ -1,0 +1,58 @@
+"""The connector protocol.
+
+A connector reads new comments after a cursor and carries out typed actions. It declares the
+action types it supports; asked for anything else it raises `Unsupported` at once, naming
+itself and the action, so the pipeline can fall back (e.g. X cannot delete: hide and flag)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from bot.errors import Unsupported
+from bot.models import Action, Comment
+
+
+@dataclass
+class FetchResult:
+    """New comments, oldest first, and the cursor to store once they are safely recorded."""
+
+    comments: list[Comment]
+    cursor: str | None
+    more: bool = False  # another page is waiting: fetch again with the new cursor
+    problems: list[str] = field(default_factory=list)  # items skipped, each said with why
+
+
+class Connector(ABC):
+    platform: ClassVar[str]
+    supports: ClassVar[frozenset[type[Action]]]
+
+    def __init__(self, account_id: str):
+        self.account_id = account_id
+
+    @property
+    def name(self) -> str:
+        return f"{self.platform}:{self.account_id}"
+
+    def can(self, action_type: type[Action]) -> bool:
+        return action_type in self.supports
+
+    @abstractmethod
+    def fetch(self, cursor: str | None) -> FetchResult:
+        """Comments newer than `cursor` (None: start of the configured window)."""
+
+    def apply(self, action: Action) -> str:
+        """Carry out `action`; returns the platform's reference (e.g. the notice's id)."""
+        if type(action) not in self.supports:
+            raise Unsupported(
+                self.name, type(action).__name__, platform=self.platform, account=self.account_id
+            )
+        return self._apply(action)
+
+    @abstractmethod
+    def _apply(self, action: Action) -> str: ...
+
+    def already_applied(self, action: Action) -> bool | None:
+        """After a crash: is this action already done on the platform? None when unknown."""
+        return None

@@ -1,0 +1,33 @@
+"""Build the connector for each configured account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.errors import ConfigError
+from bot.logs import register_secret
+from bot.settings import Account, Settings, read_token
+from connectors.base import Connector
+from connectors.sandbox import SandboxConnector, SandboxPlatform
+
+
+def sandbox_state_file(settings: Settings, account: Account, database: Path) -> Path:
+    return database.with_name(f"{database.stem}.sandbox-{account.account_id}.json")
+
+
+def build_connector(settings: Settings, account: Account, database: Path) -> Connector:
+    if account.platform == "sandbox":
+        platform = SandboxPlatform.from_scenario(
+            settings.path(account.scenario),
+            account.account_id,
+            state_file=sandbox_state_file(settings, account, database),
+        )
+        return SandboxConnector(platform)
+    token = read_token(account)
+    if token is None:
+        raise ConfigError(f"accounts[{account.key}]: no token found in {account.token_env}")
+    register_secret(token.get_secret_value())
+    raise ConfigError(
+        f"accounts[{account.key}]: the {account.platform} connector is not available in this "
+        'version yet; use mode = "shadow" with the sandbox, or see the README'
+    )
