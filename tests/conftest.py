@@ -1,0 +1,65 @@
+"""Shared fixtures: real settings from the example file, a real SQLite store in a temporary
+folder, and the sandbox platform as the backend (like errbot's in-memory test backend)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.app import Classifiers, build_classifier, build_pipeline
+from bot.settings import EXAMPLE_CONFIG, Settings, parse_settings
+from connectors.sandbox import SandboxConnector, SandboxPlatform
+
+TESTS = Path(__file__).parent
+SMALL_SCENARIO = TESTS / "scenarios" / "small.jsonl"
+
+
+def example_data() -> dict:
+    return tomllib.loads(EXAMPLE_CONFIG.read_text())
+
+
+@pytest.fixture
+def settings_data() -> dict:
+    return example_data()
+
+
+def make_settings(data: dict | None = None, **policy) -> Settings:
+    data = data or example_data()
+    if policy:
+        data["policy"] = {**data.get("policy", {}), **policy}
+    return parse_settings(data, EXAMPLE_CONFIG)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+def rules_only() -> Classifiers:
+    data = example_data()
+    data["classifiers"]["backend"] = "none"
+    return build_classifier(parse_settings(data, EXAMPLE_CONFIG))
+
+
+@pytest.fixture
+def sandbox() -> SandboxPlatform:
+    return SandboxPlatform.from_scenario(SMALL_SCENARIO, "lks-page")
+
+
+@pytest.fixture
+def make_pipeline(tmp_path, rules_only):
+    """Build a pipeline over a given sandbox platform and database, as `modbot run` does."""
+
+    def build(platform: SandboxPlatform, settings: Settings | None = None, db: Path | None = None,
+              page_size: int = 3):
+        settings = settings or make_settings()
+        key = settings.accounts[0].key
+        pipeline, _ = build_pipeline(settings, db or tmp_path / "modbot.db",
+                                     connectors={key: SandboxConnector(platform, page_size)},
+                                     classifiers=rules_only)
+        return pipeline
+
+    return build

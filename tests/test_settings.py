@@ -1,0 +1,106 @@
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import EXIT_CONFIG, cli
+from bot.errors import ConfigError
+from bot.settings import EXAMPLE_CONFIG, load_settings, parse_settings
+from tests.conftest import example_data
+
+
+def problems_for(data: dict, environ: dict | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_settings(data, EXAMPLE_CONFIG, environ)
+    return info.value.problems
+
+
+def test_example_config_is_valid():
+    settings = load_settings(EXAMPLE_CONFIG)
+    assert settings.school.name == "Little Kinvaston School"
+    assert len(settings.administrators) >= 2
+    assert settings.accounts[0].platform == "sandbox"
+
+
+def test_missing_key_is_named():
+    data = example_data()
+    del data["school"]["house_rules_url"]
+    assert problems_for(data) == ["school.house_rules_url: required key is missing"]
+
+
+def test_wrong_type_is_named():
+    data = example_data()
+    data["accounts"][0]["poll_interval_seconds"] = "often"
+    [problem] = problems_for(data)
+    assert problem.startswith("accounts.0.poll_interval_seconds:")
+
+
+def test_one_administrator_is_refused_with_the_policy_reason():
+    data = example_data()
+    data["administrators"] = data["administrators"][:1]
+    [problem] = problems_for(data)
+    assert problem.startswith("administrators:")
+    assert "at least 2" in problem and "leave and absence are covered" in problem
+
+
+def test_unknown_platform_and_unknown_key_are_both_listed():
+    data = example_data()
+    data["accounts"][0]["platform"] = "myspace"
+    data["policy"]["hide_treshold"] = 0.7
+    problems = problems_for(data)
+    assert any(p.startswith("accounts.0.platform:") and "'sandbox'" in p for p in problems)
+    assert "policy.hide_treshold: unknown key (check the spelling against " \
+           "config/modbot.example.toml)" in problems
+
+
+def test_token_variable_not_set_is_named_and_never_in_the_file():
+    data = example_data()
+    data["accounts"].append({"platform": "facebook", "account_id": "1234", "display_name": "FB",
+                             "token_env": "MODBOT_TEST_FB_TOKEN"})
+    assert problems_for(data, environ={}) == [
+        "accounts.1.token_env: environment variable MODBOT_TEST_FB_TOKEN is not set"]
+    settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": "abc123xyz"})
+    assert "abc123xyz" not in settings.model_dump_json()
+
+
+def test_real_platform_without_token_reference_is_refused():
+    data = example_data()
+    data["accounts"].append({"platform": "x", "account_id": "99", "display_name": "X"})
+    [problem] = problems_for(data)
+    assert problem.startswith("accounts.1:") and "token_env" in problem
+
+
+def test_token_file_readable_by_others_is_refused(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("secret-token-value")
+    token.chmod(0o644)
+    data = example_data()
+    data["accounts"].append({"platform": "facebook", "account_id": "1", "display_name": "FB",
+                             "token_file": str(token)})
+    [problem] = problems_for(data)
+    assert "readable by others" in problem
+    token.chmod(0o600)
+    parse_settings(data, EXAMPLE_CONFIG)
+
+
+def test_config_check_cli_lists_every_problem_and_exits_3(tmp_path):
+    bad = tmp_path / "bad.toml"
+    text = EXAMPLE_CONFIG.read_text().replace('timezone = "Europe/London"', 'timezone = "Mars/Base"')
+    text = text.replace("hide_threshold = 0.80", "hide_threshold = 7")
+    bad.write_text(text)
+    result = CliRunner().invoke(cli, ["--config", str(bad), "config", "check"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "school.timezone: unknown timezone 'Mars/Base'" in result.output
+    assert "policy.hide_threshold:" in result.output
+
+
+def test_config_check_cli_on_the_example_says_which_backend():
+    result = CliRunner().invoke(cli, ["config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "Configuration OK" in result.output
+    assert "Toxicity backend:" in result.output
+
+
+def test_not_toml_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[school\nname = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(bad)
