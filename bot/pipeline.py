@@ -170,10 +170,12 @@ class Pipeline:
                     return
                 except Exception as exc:
                     report.errors.append(f"{row['comment_id']}: {exc!r}")
+                    # re-read: a decision may have been recorded before the failure
+                    current = self.store.comment_row(row["platform"], row["comment_id"])
                     self.store.set_status(
                         row["platform"],
                         row["comment_id"],
-                        row["status"],
+                        current["status"],
                         error=repr(exc),
                         attempt=True,
                     )

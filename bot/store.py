@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,16 @@ MAX_ATTEMPTS = 5  # a comment that fails this often is parked as `failed` and re
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+
+
+def _clean(value: str) -> str:
+    """Lone surrogates (valid in JSON, not in UTF-8) become U+FFFD instead of failing."""
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def valid_unicode(comment: Comment) -> Comment:
+    fields = ("text", "author_handle", "author_id", "permalink")
+    return replace(comment, **{f: _clean(getattr(comment, f)) for f in fields})
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -295,6 +306,7 @@ class Store:
     # --- comments ---------------------------------------------------------------------------
     def record_comment(self, comment: Comment) -> bool:
         """True if the comment is new (or its text changed since we decided on it)."""
+        comment = valid_unicode(comment)
         digest = text_hash(comment.text)
         existing = self.comment_row(comment.platform, comment.comment_id)
         if existing is None:

@@ -26,7 +26,7 @@ CLEAN = [
     "Well done Penistone Grammar!", "Scunthorpe Juniors played well", "A trip to Clitheroe",
     "Cockermouth was lovely", "Shitterton village fete", "Sussex, Middlesex and Essex",
     "Lightwater Primary", "The assessment results", "a classic match", "Emily Dickinson",
-    "grape juice", "our therapist visited", "As a gay dad I am so proud",
+    "grape juice", "our therapist visited", "Thank you Mrs Hughes, love from us all xxx", "As a gay dad I am so proud",
     "Thank you, this really touched me", "Well done everyone", "Muslim girls in sport",
 ]
 
