@@ -53,13 +53,20 @@ def sandbox() -> SandboxPlatform:
 def make_pipeline(tmp_path, rules_only):
     """Build a pipeline over a given sandbox platform and database, as `modbot run` does."""
 
-    def build(platform: SandboxPlatform, settings: Settings | None = None, db: Path | None = None,
-              page_size: int = 3):
+    def build(
+        platform: SandboxPlatform,
+        settings: Settings | None = None,
+        db: Path | None = None,
+        page_size: int = 3,
+    ):
         settings = settings or make_settings()
         key = settings.accounts[0].key
-        pipeline, _ = build_pipeline(settings, db or tmp_path / "modbot.db",
-                                     connectors={key: SandboxConnector(platform, page_size)},
-                                     classifiers=rules_only)
+        pipeline, _ = build_pipeline(
+            settings,
+            db or tmp_path / "modbot.db",
+            connectors={key: SandboxConnector(platform, page_size)},
+            classifiers=rules_only,
+        )
         return pipeline
 
     return build

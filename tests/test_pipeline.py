@@ -21,15 +21,20 @@ def statuses(store: Store) -> dict[str, str]:
 
 
 def decisions(store: Store) -> dict[str, str]:
-    return {r["comment_id"]: r["action"] for r in store.rows(
-        "select c.comment_id, d.action from comments c join decisions d on d.id = c.decision_id")}
+    return {
+        r["comment_id"]: r["action"]
+        for r in store.rows(
+            "select c.comment_id, d.action from comments c join decisions d on d.id = c.decision_id"
+        )
+    }
 
 
 def test_scenario_bad_lines_are_reported_with_line_numbers(sandbox):
     assert len(sandbox.comments) == 7
     assert any(p.startswith("small.jsonl line 7:") for p in sandbox.problems)
-    assert any(p.startswith("small.jsonl line 12:") and "unknown post" in p
-               for p in sandbox.problems)
+    assert any(
+        p.startswith("small.jsonl line 12:") and "unknown post" in p for p in sandbox.problems
+    )
 
 
 def test_end_to_end_platform_state(sandbox, make_pipeline):
@@ -37,8 +42,14 @@ def test_end_to_end_platform_state(sandbox, make_pipeline):
     [report] = pipeline.run_once()
     assert report.health == "ok" and report.fetched == 7 and report.processed == 7
     assert decisions(pipeline.store) == {
-        "c1": "allow", "c2": "hide", "c3": "escalate", "c4": "respond", "c5": "allow",
-        "c6": "hide", "c7": "hide"}
+        "c1": "allow",
+        "c2": "hide",
+        "c3": "escalate",
+        "c4": "respond",
+        "c5": "allow",
+        "c6": "hide",
+        "c7": "hide",
+    }
     hidden = {c.id for c in sandbox.comments if c.hidden}
     assert hidden == {"c2", "c3", "c6", "c7"}
     # one notice per post per window, and never one on the post where a child disclosed
@@ -80,10 +91,13 @@ def test_new_comment_after_the_cursor_is_picked_up(sandbox, make_pipeline):
     assert sandbox.comment("c99").hidden
 
 
-@pytest.mark.parametrize("after", [False, True], ids=["before-platform-call", "after-platform-call"])
+@pytest.mark.parametrize(
+    "after", [False, True], ids=["before-platform-call", "after-platform-call"]
+)
 @pytest.mark.parametrize("kind", ["hide", "notice"])
-def test_crash_between_intent_and_completion_acts_exactly_once(tmp_path, make_pipeline, after,
-                                                               kind):
+def test_crash_between_intent_and_completion_acts_exactly_once(
+    tmp_path, make_pipeline, after, kind
+):
     db = tmp_path / "crash.db"
     platform = SandboxPlatform.from_scenario(SMALL_SCENARIO, "lks-page")
     platform.fail_on(kind, exc=SimulatedCrash(), after=after)
@@ -102,8 +116,9 @@ def test_crash_between_intent_and_completion_acts_exactly_once(tmp_path, make_pi
     assert len(log) == len(set(log)), f"an action happened twice: {log}"
     assert {c.id for c in platform.comments if c.hidden} == {"c2", "c3", "c6", "c7"}
     assert len(platform.notices()) == 2
-    rows = second.store.rows("select kind, target, status from actions where status != 'done' "
-                             "and status != 'throttled'")
+    rows = second.store.rows(
+        "select kind, target, status from actions where status != 'done' and status != 'throttled'"
+    )
     assert rows == []
 
 
@@ -114,14 +129,21 @@ def test_real_process_kill_and_rerun(tmp_path):
     import textwrap
 
     cfg = tmp_path / "modbot.toml"
-    data = (make_settings().source.read_text()
-            .replace('scenario = "sandbox/school_week.jsonl"',
-                     f'scenario = "{(make_settings().base_dir / "sandbox/school_week.jsonl")}"')
-            .replace('database = "../var/modbot.db"', f'database = "{tmp_path / "m.db"}"')
-            .replace('rules_dir = "rules"', f'rules_dir = "{make_settings().base_dir / "rules"}"')
-            .replace('templates_dir = "templates"',
-                     f'templates_dir = "{make_settings().base_dir / "templates"}"')
-            .replace('backend = "auto"', 'backend = "none"'))
+    data = (
+        make_settings()
+        .source.read_text()
+        .replace(
+            'scenario = "sandbox/school_week.jsonl"',
+            f'scenario = "{(make_settings().base_dir / "sandbox/school_week.jsonl")}"',
+        )
+        .replace('database = "../var/modbot.db"', f'database = "{tmp_path / "m.db"}"')
+        .replace('rules_dir = "rules"', f'rules_dir = "{make_settings().base_dir / "rules"}"')
+        .replace(
+            'templates_dir = "templates"',
+            f'templates_dir = "{make_settings().base_dir / "templates"}"',
+        )
+        .replace('backend = "auto"', 'backend = "none"')
+    )
     cfg.write_text(data)
     killer = textwrap.dedent("""
         import os, signal, sys
@@ -144,8 +166,11 @@ def test_real_process_kill_and_rerun(tmp_path):
     """)
     killed = subprocess.run([sys.executable, "-c", killer, str(cfg)], capture_output=True)
     assert killed.returncode == -9
-    again = subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "run", "--once"],
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(cfg), "run", "--once"],
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 0, again.stderr
     state = json.loads((tmp_path / "m.sandbox-lks-page.json").read_text())
     log = [(e["action"], e["target"]) for e in state["log"]]
@@ -176,7 +201,11 @@ def test_one_failing_comment_does_not_stop_the_rest(sandbox, make_pipeline):
     assert any("c2" in e for e in report.errors)
     assert sandbox.comment("c6").hidden and sandbox.comment("c7").hidden
     row = pipeline.store.comment_row("sandbox", "c2")
-    assert row["status"] == "decided" and row["attempts"] == 1 and "platform said no" in row["last_error"]
+    assert (
+        row["status"] == "decided"
+        and row["attempts"] == 1
+        and "platform said no" in row["last_error"]
+    )
     pipeline.run_once()  # retried next poll
     assert sandbox.comment("c2").hidden
     assert pipeline.store.comment_row("sandbox", "c2")["status"] == "done"
@@ -212,11 +241,14 @@ class BrokenConnector:
         raise self.exc
 
 
-@pytest.mark.parametrize(("exc", "health"), [
-    (TransientError("502 from platform"), "failing"),
-    (AuthExpired("token revoked"), "auth_expired"),
-    (ValueError("malformed reply"), "failing"),
-])
+@pytest.mark.parametrize(
+    ("exc", "health"),
+    [
+        (TransientError("502 from platform"), "failing"),
+        (AuthExpired("token revoked"), "auth_expired"),
+        (ValueError("malformed reply"), "failing"),
+    ],
+)
 def test_failing_account_keeps_its_cursor_and_health_says_so(sandbox, make_pipeline, exc, health):
     pipeline = make_pipeline(sandbox)
     pipeline.run_once()
@@ -272,9 +304,10 @@ def test_edited_comment_is_classified_again(sandbox, make_pipeline):
     pipeline.run_once()
     from dataclasses import replace
 
-    from bot.pipeline import comment_from_row
+    from bot.pipeline import AccountReport, comment_from_row
+
     row = pipeline.store.comment_row("sandbox", "c1")
     edited = replace(comment_from_row({**row, "text": "now it says fuck"}))
     assert pipeline.store.record_comment(edited)
-    pipeline._process_pending(pipeline.settings.accounts[0], __import__("bot.pipeline").pipeline.AccountReport("k"))
+    pipeline._process_pending(pipeline.settings.accounts[0], AccountReport("k"))
     assert sandbox.comment("c1").hidden

@@ -13,8 +13,12 @@ def comment(text: str = "hello", **kw) -> Comment:
     return Comment("sandbox", "acct", "p1", "c1", text, datetime(2026, 11, 16, tzinfo=UTC), **kw)
 
 
-def hit(category: Category, action: DecisionAction, notice: str | None = "offensive_language",
-        severity: Severity = Severity.MEDIUM) -> RuleHit:
+def hit(
+    category: Category,
+    action: DecisionAction,
+    notice: str | None = "offensive_language",
+    severity: Severity = Severity.MEDIUM,
+) -> RuleHit:
     return RuleHit(f"{category}.x", category, severity, action, f"reason {category}", notice)
 
 
@@ -25,22 +29,29 @@ def test_nothing_found_is_allowed():
 
 
 def test_profanity_is_hidden_with_its_notice():
-    decision = decide(comment(), Verdict(hits=(hit(Category.PROFANITY, DecisionAction.HIDE),)),
-                      POLICY)
+    decision = decide(
+        comment(), Verdict(hits=(hit(Category.PROFANITY, DecisionAction.HIDE),)), POLICY
+    )
     assert decision.action is DecisionAction.HIDE
     assert decision.notice_template == "offensive_language"
 
 
 def test_safeguarding_category_always_escalates_even_if_the_rule_said_hide():
-    decision = decide(comment(), Verdict(hits=(hit(Category.BULLYING, DecisionAction.HIDE),)),
-                      POLICY)
+    decision = decide(
+        comment(), Verdict(hits=(hit(Category.BULLYING, DecisionAction.HIDE),)), POLICY
+    )
     assert decision.action is DecisionAction.ESCALATE
 
 
 def test_disclosure_never_gets_a_public_notice_even_beside_profanity():
-    verdict = Verdict(hits=(hit(Category.PROFANITY, DecisionAction.HIDE),
-                            hit(Category.SELF_HARM, DecisionAction.ESCALATE, notice=None,
-                                severity=Severity.CRITICAL)))
+    verdict = Verdict(
+        hits=(
+            hit(Category.PROFANITY, DecisionAction.HIDE),
+            hit(
+                Category.SELF_HARM, DecisionAction.ESCALATE, notice=None, severity=Severity.CRITICAL
+            ),
+        )
+    )
     decision = decide(comment(), verdict, POLICY)
     assert decision.action is DecisionAction.ESCALATE
     assert decision.notice_template is None

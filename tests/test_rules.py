@@ -23,11 +23,23 @@ def categories(rules: RulesClassifier, text: str) -> set[str]:
 
 
 CLEAN = [
-    "Well done Penistone Grammar!", "Scunthorpe Juniors played well", "A trip to Clitheroe",
-    "Cockermouth was lovely", "Shitterton village fete", "Sussex, Middlesex and Essex",
-    "Lightwater Primary", "The assessment results", "a classic match", "Emily Dickinson",
-    "grape juice", "our therapist visited", "Thank you Mrs Hughes, love from us all xxx", "As a gay dad I am so proud",
-    "Thank you, this really touched me", "Well done everyone", "Muslim girls in sport",
+    "Well done Penistone Grammar!",
+    "Scunthorpe Juniors played well",
+    "A trip to Clitheroe",
+    "Cockermouth was lovely",
+    "Shitterton village fete",
+    "Sussex, Middlesex and Essex",
+    "Lightwater Primary",
+    "The assessment results",
+    "a classic match",
+    "Emily Dickinson",
+    "grape juice",
+    "our therapist visited",
+    "Thank you Mrs Hughes, love from us all xxx",
+    "As a gay dad I am so proud",
+    "Thank you, this really touched me",
+    "Well done everyone",
+    "Muslim girls in sport",
 ]
 
 
@@ -71,8 +83,18 @@ def test_suicide_awareness_is_not_intent_but_intent_is_never_excepted(rules):
     assert "self_harm" in categories(rules, "suicide prevention talk, but i want to kill myself")
 
 
-@pytest.mark.parametrize("text", ["", " ", "😀" * 500, "a" * 100_000, "\u202e\u200f\u200d",
-                                  "\ud800 lone surrogate", "混合 script мир عربى"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "😀" * 500,
+        "a" * 100_000,
+        "\u202e\u200f\u200d",
+        "\ud800 lone surrogate",
+        "混合 script мир عربى",
+    ],
+)
 def test_strange_text_never_crashes(rules, text):
     rules.classify([text])
 
@@ -89,7 +111,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_bad_regex_and_empty_phrase_are_refused_with_file_and_line(tmp_path):
-    d = write(tmp_path, """category: spam
+    d = write(
+        tmp_path,
+        """category: spam
 action: hide
 rules:
   - id: ok.one
@@ -99,20 +123,26 @@ rules:
     phrases: ['(unclosed']
   - id: bad.empty
     phrases: ['', 'fine']
-""")
+""",
+    )
     with pytest.raises(ConfigError) as info:
         load_rules(d)
     problems = info.value.problems
     assert any(p.startswith(f"{d / 'bad.yaml'}:6:") and "not a valid regex" in p for p in problems)
-    assert any(p.startswith(f"{d / 'bad.yaml'}:9:") and "phrases[0] is empty" in p for p in problems)
+    assert any(
+        p.startswith(f"{d / 'bad.yaml'}:9:") and "phrases[0] is empty" in p for p in problems
+    )
 
 
 def test_unknown_category_and_duplicate_id_are_refused(tmp_path):
-    d = write(tmp_path, """rules:
+    d = write(
+        tmp_path,
+        """rules:
   - {id: a, category: gossip, action: hide, phrases: [x]}
   - {id: b, category: spam, action: hide, phrases: [x]}
   - {id: b, category: spam, action: hide, phrases: [y]}
-""")
+""",
+    )
     with pytest.raises(ConfigError) as info:
         load_rules(d)
     text = "\n".join(info.value.problems)
@@ -128,6 +158,14 @@ def test_invalid_yaml_says_where(tmp_path):
 
 def test_every_category_in_the_rule_files_is_known():
     assert {r.category for r in load_rules(RULES)} >= {
-        Category.SELF_HARM, Category.ABUSE_DISCLOSURE, Category.GROOMING, Category.THREAT,
-        Category.IDENTITY_HATE, Category.BULLYING, Category.PUPIL_IDENTIFICATION,
-        Category.SEXUAL_EXPLOITATION, Category.CRIMINAL_EXPLOITATION, Category.RADICALISATION}
+        Category.SELF_HARM,
+        Category.ABUSE_DISCLOSURE,
+        Category.GROOMING,
+        Category.THREAT,
+        Category.IDENTITY_HATE,
+        Category.BULLYING,
+        Category.PUPIL_IDENTIFICATION,
+        Category.SEXUAL_EXPLOITATION,
+        Category.CRIMINAL_EXPLOITATION,
+        Category.RADICALISATION,
+    }

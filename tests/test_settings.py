@@ -47,16 +47,25 @@ def test_unknown_platform_and_unknown_key_are_both_listed():
     data["policy"]["hide_treshold"] = 0.7
     problems = problems_for(data)
     assert any(p.startswith("accounts.0.platform:") and "'sandbox'" in p for p in problems)
-    assert "policy.hide_treshold: unknown key (check the spelling against " \
-           "config/modbot.example.toml)" in problems
+    assert (
+        "policy.hide_treshold: unknown key (check the spelling against "
+        "config/modbot.example.toml)" in problems
+    )
 
 
 def test_token_variable_not_set_is_named_and_never_in_the_file():
     data = example_data()
-    data["accounts"].append({"platform": "facebook", "account_id": "1234", "display_name": "FB",
-                             "token_env": "MODBOT_TEST_FB_TOKEN"})
+    data["accounts"].append(
+        {
+            "platform": "facebook",
+            "account_id": "1234",
+            "display_name": "FB",
+            "token_env": "MODBOT_TEST_FB_TOKEN",
+        }
+    )
     assert problems_for(data, environ={}) == [
-        "accounts.1.token_env: environment variable MODBOT_TEST_FB_TOKEN is not set"]
+        "accounts.1.token_env: environment variable MODBOT_TEST_FB_TOKEN is not set"
+    ]
     settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": "abc123xyz"})
     assert "abc123xyz" not in settings.model_dump_json()
 
@@ -73,8 +82,9 @@ def test_token_file_readable_by_others_is_refused(tmp_path):
     token.write_text("secret-token-value")
     token.chmod(0o644)
     data = example_data()
-    data["accounts"].append({"platform": "facebook", "account_id": "1", "display_name": "FB",
-                             "token_file": str(token)})
+    data["accounts"].append(
+        {"platform": "facebook", "account_id": "1", "display_name": "FB", "token_file": str(token)}
+    )
     [problem] = problems_for(data)
     assert "readable by others" in problem
     token.chmod(0o600)
@@ -83,7 +93,9 @@ def test_token_file_readable_by_others_is_refused(tmp_path):
 
 def test_config_check_cli_lists_every_problem_and_exits_3(tmp_path):
     bad = tmp_path / "bad.toml"
-    text = EXAMPLE_CONFIG.read_text().replace('timezone = "Europe/London"', 'timezone = "Mars/Base"')
+    text = EXAMPLE_CONFIG.read_text().replace(
+        'timezone = "Europe/London"', 'timezone = "Mars/Base"'
+    )
     text = text.replace("hide_threshold = 0.80", "hide_threshold = 7")
     bad.write_text(text)
     result = CliRunner().invoke(cli, ["--config", str(bad), "config", "check"])
