@@ -8,6 +8,11 @@ from datetime import datetime
 from enum import StrEnum
 
 
+def valid_text(value: str) -> str:
+    """Lone surrogates (valid in JSON, not in UTF-8) become U+FFFD instead of failing later."""
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 class Category(StrEnum):
     """What a comment is about. Safeguarding categories always reach the DSL."""
 

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from bot.clock import Clock, iso, system_clock
 from bot.errors import StoreError
-from bot.models import Action, Comment, Decision, Verdict
+from bot.models import Action, Comment, Decision, Verdict, valid_text
 
 MAX_ATTEMPTS = 5  # a comment that fails this often is parked as `failed` and reported
 
@@ -29,14 +29,9 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
 
 
-def _clean(value: str) -> str:
-    """Lone surrogates (valid in JSON, not in UTF-8) become U+FFFD instead of failing."""
-    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
 def valid_unicode(comment: Comment) -> Comment:
     fields = ("text", "author_handle", "author_id", "permalink")
-    return replace(comment, **{f: _clean(getattr(comment, f)) for f in fields})
+    return replace(comment, **{f: valid_text(getattr(comment, f)) for f in fields})
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:

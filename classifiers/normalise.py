@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.models import valid_text
+
 MAX_CHARS = 20_000  # classifiers see at most this much of a comment; the rest is flagged, not lost
 
 _CONFUSABLES = str.maketrans(
@@ -112,7 +114,7 @@ def normalise(text: str) -> NormalText:
     truncated = len(text) > MAX_CHARS
     if truncated:
         text = text[:MAX_CHARS]
-    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+    text = valid_text(text)
     joined = " ".join(tokens(text))
     return NormalText(
         raw=strip_format(text),

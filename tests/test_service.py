@@ -1,0 +1,71 @@
+"""The long-running service: a lock against two copies, and a clean stop."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from bot.errors import LockHeld
+from bot.service import process_lock, run_forever
+from bot.settings import REPO_ROOT
+
+
+def test_second_copy_is_refused(tmp_path):
+    db = tmp_path / "m.db"
+    with process_lock(db), pytest.raises(LockHeld, match=str(os.getpid())), process_lock(db):
+        pass
+    with process_lock(db):  # released again
+        pass
+
+
+def test_run_forever_polls_and_stops_on_request(sandbox, make_pipeline):
+    pipeline = make_pipeline(sandbox)
+    stopper = threading.Thread(target=lambda: (_wait_for_polls(pipeline), pipeline.stop.set()))
+    stopper.start()
+    run_forever(pipeline)
+    stopper.join()
+    assert pipeline.store.rows("select count(*) as n from comments")[0]["n"] == 7
+    assert sandbox.comment("c2").hidden
+
+
+def _wait_for_polls(pipeline, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = pipeline.store.rows("select count(*) as n from comments where status = 'done'")
+        if rows[0]["n"] == 7:
+            return
+        time.sleep(0.05)
+
+
+def test_sigterm_stops_modbot_run_cleanly(tmp_path):
+    cfg = tmp_path / "m.toml"
+    example = (REPO_ROOT / "config" / "modbot.example.toml").read_text()
+    base = REPO_ROOT / "config"
+    cfg.write_text(
+        example.replace('"sandbox/', f'"{base}/sandbox/')
+        .replace('database = "../var/modbot.db"', f'database = "{tmp_path}/m.db"')
+        .replace('rules_dir = "rules"', f'rules_dir = "{base}/rules"')
+        .replace('templates_dir = "templates"', f'templates_dir = "{base}/templates"')
+        .replace('backend = "auto"', 'backend = "none"')
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(cfg), "--log-level", "INFO", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (tmp_path / "m.db.lock").exists():
+            time.sleep(0.1)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "modbot stopped cleanly" in err
