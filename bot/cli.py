@@ -259,6 +259,105 @@ def check(ctx: click.Context, input_file) -> None:
         ctx.exit(EXIT_PARTIAL)
 
 
+@cli.command()
+@click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--limit", type=int, default=0, help="Use only the first N examples (0: all).")
+@click.pass_context
+def evaluate(ctx: click.Context, data: Path, limit: int) -> None:
+    """Measure modbot's decisions against labelled DATA and recommend a threshold.
+
+    DATA is JSON lines with "text" and "label" (allow, respond, hide or escalate; optionally
+    "category"), or the Davidson 2017 CSV (labeled_data.csv)."""
+    from bot.app import build_classifier
+    from bot.evaluate import read_examples, report, run
+
+    settings = _settings(ctx)
+    try:
+        classifiers = build_classifier(settings)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+    examples, problems = read_examples(data)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if limit:
+        examples = examples[:limit]
+    click.echo(f"Toxicity backend: {classifiers.backend_description}")
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r  classified {done}/{total}", err=True, nl=done == total)
+
+    result = run(examples, classifiers.combined, settings.policy, progress=progress)
+    click.echo(report(result, settings.policy))
+    if problems:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def models() -> None:
+    """Fetch and check the Detoxify model weights."""
+
+
+@models.command("fetch")
+@click.argument("model_type", required=False)
+@click.pass_context
+def models_fetch(ctx: click.Context, model_type: str | None) -> None:
+    """Download MODEL_TYPE (default: classifiers.detoxify_model) into classifiers.models_dir.
+
+    The checkpoint's SHA-256 is checked, and from then on loading is fully offline."""
+    from classifiers.model_store import MODELS, ModelError, fetch
+
+    settings = _settings(ctx)
+    model_type = model_type or settings.classifiers.detoxify_model
+    if model_type not in MODELS:
+        click.echo(f"unknown model {model_type!r}; one of: {', '.join(MODELS)}", err=True)
+        ctx.exit(EXIT_USAGE)
+
+    def progress(name: str, done: int, total: int) -> None:
+        size = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+        click.echo(f"\r  {name}: {size}", err=True, nl=False)
+
+    try:
+        path = fetch(model_type, settings.path(settings.classifiers.models_dir), progress=progress)
+    except ModelError as exc:
+        click.echo(f"\nmodbot: {exc}", err=True)
+        ctx.exit(EXIT_ERROR)
+    click.echo(f"\nDetoxify {model_type} ready at {path} (checked; loads offline)")
+
+
+@cli.command()
+@click.pass_context
+def health(ctx: click.Context) -> None:
+    """Show each account's polling health and the active toxicity backend.
+
+    Exits 5 when any account is failing or its token has expired."""
+    from bot.app import build_classifier
+    from bot.store import Store
+
+    settings = _settings(ctx)
+    classifiers = build_classifier(settings)
+    click.echo(f"Toxicity backend: {classifiers.backend_description}")
+    database = settings.path(settings.storage.database)
+    rows = (
+        {r["key"]: r for r in Store(database).rows("select * from accounts")}
+        if database.exists()
+        else {}
+    )
+    bad = False
+    for acct in settings.accounts:
+        row = rows.get(acct.key)
+        if row is None:
+            click.echo(f"  {acct.key}: never polled")
+            continue
+        bad |= row["health"] != "ok"
+        click.echo(
+            f"  {acct.key}: {row['health']}; last poll {row['last_poll_at']}, last success "
+            f"{row['last_ok_at']}" + (f"; error: {row['last_error']}" if row["last_error"] else "")
+        )
+    if bad:
+        ctx.exit(EXIT_PARTIAL)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="modbot", standalone_mode=True)

@@ -97,8 +97,8 @@ class Account(_Strict):
 
 
 class Policy(_Strict):
-    hide_threshold: float = Field(default=0.80, ge=0, le=1)
-    review_threshold: float = Field(default=0.50, ge=0, le=1)
+    hide_threshold: float = Field(default=0.85, ge=0, le=1)
+    review_threshold: float = Field(default=0.65, ge=0, le=1)
     notice_window_minutes: int = Field(default=60, ge=0)
     store_allowed_text: bool = False
     hide_on_escalate: bool = True
@@ -113,7 +113,7 @@ class Policy(_Strict):
 
 class Classifiers(_Strict):
     backend: Literal["auto", "detoxify", "profanity-check", "none"] = "auto"
-    detoxify_model: str = "original-small"
+    detoxify_model: str = "unbiased-small"
     models_dir: Path = Path("../var/models")
     rules_dir: Path = Path("rules")
     batch_size: int = Field(default=32, ge=1, le=1024)

@@ -9,11 +9,15 @@ Backends:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+import structlog
+
+from bot.errors import ConfigError
 from bot.models import Verdict
 from classifiers.normalise import MAX_CHARS, strip_format
 
@@ -52,12 +56,18 @@ class DetoxifyClassifier:
     name = "detoxify"
 
     def __init__(
-        self, checkpoint: Path, model_type: str, batch_size: int = 32, max_tokens: int = 256
+        self,
+        checkpoint: Path,
+        model_type: str,
+        batch_size: int = 32,
+        max_tokens: int = 256,
+        threads: int | None = None,
     ):
         self.checkpoint = checkpoint
         self.model_type = model_type
         self.batch_size = batch_size
         self.max_tokens = max_tokens
+        self.threads = threads or max(1, min(4, os.cpu_count() or 1))
         self.version = f"{model_type}@detoxify-{metadata.version('detoxify')}"
         self._lock = threading.Lock()
         self._model = None
@@ -65,9 +75,20 @@ class DetoxifyClassifier:
     def _load(self):
         with self._lock:
             if self._model is None:
+                import torch
                 from detoxify import Detoxify
 
-                self._model = Detoxify(checkpoint=str(self.checkpoint), device="cpu")
+                from classifiers.model_store import verify
+
+                hf_dir = verify(self.checkpoint)
+                if self.threads:
+                    torch.set_num_threads(self.threads)
+                self._model = Detoxify(
+                    checkpoint=str(self.checkpoint),
+                    device="cpu",
+                    huggingface_config_path=str(hf_dir),
+                )
+                self._model.model.eval()
         return self._model
 
     def classify(self, texts: Sequence[str]) -> list[Verdict]:
@@ -97,20 +118,52 @@ class DetoxifyClassifier:
         return [Verdict(results[i], (), self.name, self.version) for i in range(len(cleaned))]
 
 
+class WithFallback:
+    """The preferred model, or, if its weights fail to load, the fallback (said loudly once)."""
+
+    def __init__(self, primary, fallback):
+        self.primary = primary
+        self.fallback = fallback
+        self.failed: str | None = None
+        self.name, self.version = primary.name, primary.version
+
+    def classify(self, texts: Sequence[str]) -> list[Verdict]:
+        if self.failed is None:
+            from classifiers.model_store import ModelError
+
+            try:
+                return self.primary.classify(texts)
+            except (ModelError, OSError, ValueError, RuntimeError) as exc:
+                self.failed = str(exc)
+                self.name, self.version = self.fallback.name, self.fallback.version
+                structlog.get_logger("modbot.classifiers").error(
+                    "toxicity model failed to load; using the offline fallback",
+                    error=str(exc),
+                    fallback=self.fallback.name,
+                )
+        return self.fallback.classify(texts)
+
+
 def select_backend(backend: str, models_dir: Path, model_type: str, batch_size: int = 32):
     """Returns (classifier or None, a sentence saying which backend is active and why)."""
     checkpoint = detoxify_checkpoint(models_dir, model_type)
-    if backend in ("auto", "detoxify") and checkpoint.is_file():
-        return (
-            DetoxifyClassifier(checkpoint, model_type, batch_size),
-            f"detoxify {model_type} from {checkpoint}",
-        )
     if backend == "none":
         return None, "no toxicity model (rules only)"
+    if backend in ("auto", "detoxify") and checkpoint.is_file():
+        model = DetoxifyClassifier(checkpoint, model_type, batch_size)
+        return (
+            WithFallback(model, ProfanityCheckClassifier()),
+            f"detoxify {model_type} from {checkpoint}",
+        )
+    if backend == "detoxify":
+        raise ConfigError(
+            f"classifiers.backend: detoxify chosen but no weights at {checkpoint}; "
+            f"run `modbot models fetch {model_type}`"
+        )
     fallback = ProfanityCheckClassifier()
     why = (
         f"Detoxify weights not found at {checkpoint}"
-        if backend != "profanity-check"
+        if backend == "auto"
         else "chosen in the configuration"
     )
     return fallback, f"profanity-check {fallback.version} (offline fallback: {why})"

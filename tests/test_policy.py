@@ -72,7 +72,7 @@ def test_spam_is_hidden_without_a_notice():
 
 def test_model_scores_against_the_thresholds():
     high = decide(comment(), Verdict({"toxicity": 0.95}, model="m"), POLICY)
-    middle = decide(comment(), Verdict({"toxicity": 0.6}, model="m"), POLICY)
+    middle = decide(comment(), Verdict({"toxicity": 0.7}, model="m"), POLICY)
     low = decide(comment(), Verdict({"toxicity": 0.1}, model="m"), POLICY)
     assert high.action is DecisionAction.HIDE and high.notice_template == "offensive_language"
     assert middle.action is DecisionAction.RESPOND

@@ -96,7 +96,7 @@ def test_config_check_cli_lists_every_problem_and_exits_3(tmp_path):
     text = EXAMPLE_CONFIG.read_text().replace(
         'timezone = "Europe/London"', 'timezone = "Mars/Base"'
     )
-    text = text.replace("hide_threshold = 0.80", "hide_threshold = 7")
+    text = text.replace("hide_threshold = 0.85", "hide_threshold = 7")
     bad.write_text(text)
     result = CliRunner().invoke(cli, ["--config", str(bad), "config", "check"])
     assert result.exit_code == EXIT_CONFIG
