@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.modbot-installed
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench compare install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benches/bench_classifiers.py
+
+compare: $(STAMP)
+	$(PY) benches/compare_backends.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

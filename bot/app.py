@@ -36,6 +36,7 @@ def build_classifier(settings: Settings) -> Classifiers:
         settings.path(settings.classifiers.models_dir),
         settings.classifiers.detoxify_model,
         settings.classifiers.batch_size,
+        settings.classifiers.int8,
     )
     combined = Combined(rules, model) if model else Combined(rules)
     return Classifiers(combined, rules, description)

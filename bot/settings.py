@@ -117,6 +117,7 @@ class Classifiers(_Strict):
     models_dir: Path = Path("../var/models")
     rules_dir: Path = Path("rules")
     batch_size: int = Field(default=32, ge=1, le=1024)
+    int8: bool = False
 
 
 class Storage(_Strict):

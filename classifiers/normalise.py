@@ -11,6 +11,7 @@ Greek letters mapped to Latin, leetspeak mapped inside words, letters spaced or 
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,60 +43,80 @@ _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
      "!": "i", "|": "l", "€": "e", "£": "l"}
 )  # fmt: skip
-_LEET_CHARS = frozenset("0134 57@$!|€£".replace(" ", ""))
-_WORD_SPLIT = re.compile(r"[^\w*]+")
 _STRETCH3 = re.compile(r"(.)\1{2,}")
 _STRETCH2 = re.compile(r"(.)\1+")
-_MENTION = re.compile(r"^@\w{4,}")
+
+
+@lru_cache(maxsize=1)
+def _format_chars() -> re.Pattern[str]:
+    """Every format (Cf), surrogate (Cs) and control (Cc) character but tab and newline.
+    Built once, on first use, from the running Python's Unicode tables."""
+    ranges: list[str] = []
+    start = prev = None
+    for cp in range(sys.maxunicode + 1):
+        drop = unicodedata.category(chr(cp)) in ("Cf", "Cs", "Cc") and chr(cp) not in "\n\t"
+        if drop and start is None:
+            start = cp
+        if not drop and start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            start = None
+        prev = cp
+    return re.compile(f"[{''.join(ranges)}]+")
+
+
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
 
 
 def strip_format(text: str) -> str:
     """NFKC, then drop format characters (zero-width, bidi overrides) and lone surrogates."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(
-        ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cs", "Cc") or ch in "\n\t"
-    )
+    if text.isascii():
+        return _ASCII_CONTROL.sub("", text)
+    return _format_chars().sub("", unicodedata.normalize("NFKC", text))
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return _ASCII_CONTROL.sub("", text).lower()
     text = strip_format(text).casefold()
     decomposed = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return text.translate(_CONFUSABLES)
 
 
-def _unleet(token: str) -> str:
-    if _MENTION.match(token):
-        return ""  # an @mention names an account, not a word
-    core = token.strip(".,!?;:'\"()[]{}")
-    if core and any(c.isalpha() for c in core) and any(c in _LEET_CHARS for c in core):
-        return token.replace(core, core.translate(_LEET))
-    return token
+_LEET_SET = "0134 57@$!|€£".replace(" ", "")
+_HAS_LEET = re.compile(f"[{re.escape(_LEET_SET)}]")
+_LEET_OR_MENTION = re.compile(
+    r"(?P<mention>(?<!\S)@\w{4,})"  # an @mention names an account, not a word
+    f"|(?<=[a-z])[{re.escape(_LEET_SET)}]+(?=[a-z])"  # inside a word: k1ll, sh!t
+    f"|(?<![\\w{re.escape(_LEET_SET)}])[{re.escape(_LEET_SET)}]+(?=[a-z])"  # start: $hit, @ss
+    r"|(?<=[a-z])[$5]+(?![\w$])"  # end: a$$
+)
 
 
-def _join_spaced(tokens: list[str]) -> list[str]:
-    """Runs of three or more single characters ("f u c k") are one word spelt out."""
-    out: list[str] = []
-    run: list[str] = []
-    for tok in [*tokens, ""]:
-        if len(tok) == 1:
-            run.append(tok)
-            continue
-        if len(run) >= 3:
-            out.append("".join(run))
-        else:
-            out.extend(run)
-        run = []
-        if tok:
-            out.append(tok)
-    return out
+def _leet_or_mention(m: re.Match[str]) -> str:
+    return " " if m.group("mention") else m.group(0).translate(_LEET)
 
 
-def tokens(text: str) -> list[str]:
+def _unleet(text: str) -> str:
+    """Leet characters count as letters only where they touch letters ("k1ll", "$hit", "a$$"),
+    so numbers, prices and "great!!!" are left alone. One pass over the text."""
+    return _LEET_OR_MENTION.sub(_leet_or_mention, text)
+
+
+_SPACED_RUN = re.compile(r"(?<!\S)\S(?: \S){2,}(?!\S)")
+
+
+_WORD = re.compile(r"[\w*]+")
+
+
+def tokens(text: str) -> str:
     folded = _fold(text)
-    pieces = [_unleet(t) for t in folded.split()]
-    words = [w for p in pieces for w in _WORD_SPLIT.split(p) if w]
-    return _join_spaced(words)
+    if _HAS_LEET.search(folded):
+        folded = _unleet(folded)
+    joined = " ".join(_WORD.findall(folded))
+    if _SPACED_RUN.search(joined):
+        joined = _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), joined)
+    return joined
 
 
 def squeeze(text: str, keep_doubles: bool) -> str:
@@ -115,7 +136,7 @@ def normalise(text: str) -> NormalText:
     if truncated:
         text = text[:MAX_CHARS]
     text = valid_text(text)
-    joined = " ".join(tokens(text))
+    joined = tokens(text)
     return NormalText(
         raw=strip_format(text),
         a=f" {squeeze(joined, True)} ",
@@ -127,4 +148,4 @@ def normalise(text: str) -> NormalText:
 @lru_cache(maxsize=8192)
 def normalise_pattern(pattern: str) -> str:
     """Patterns go through the same steps as text, so both sides agree."""
-    return squeeze(" ".join(tokens(pattern)), True)
+    return squeeze(tokens(pattern), True)

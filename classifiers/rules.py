@@ -20,10 +20,11 @@ from bot.errors import ConfigError
 from bot.models import Category, DecisionAction, RuleHit, Severity, Verdict
 from classifiers.normalise import NormalText, normalise, normalise_pattern, squeeze
 
+_DIGIT = re.compile(r"\d")
 MATCH_MODES = ("includes-word", "starts-with", "includes", "regex")
 RULE_KEYS = {
     "id", "category", "severity", "action", "notice", "action_reason", "match", "view",
-    "phrases", "exceptions", "comment",
+    "phrases", "exceptions", "comment", "requires",
 }  # fmt: skip
 
 
@@ -41,6 +42,7 @@ class Rule:
     view: str = "normal"
     source: str = ""
     regexes: tuple[re.Pattern[str], ...] = field(default=(), compare=False)
+    requires: tuple[str, ...] = ()  # regex rules: skip unless one of these is in the text
 
     def hit(self, matched: str) -> RuleHit:
         return RuleHit(
@@ -111,6 +113,10 @@ def _parse_rule(raw: dict, defaults: dict, where: str, problems: list[str]) -> R
     if len(problems) > before:
         return None
     notice = merged.get("notice")
+    requires = merged.get("requires") or []
+    if not isinstance(requires, list) or not all(isinstance(r, str) and r for r in requires):
+        problems.append(f"{where}: `requires` must be a list of non-empty strings")
+        return None
     return Rule(
         id=rule_id,
         category=category,
@@ -124,6 +130,7 @@ def _parse_rule(raw: dict, defaults: dict, where: str, problems: list[str]) -> R
         view=view,
         source=where,
         regexes=tuple(regexes),
+        requires=tuple(requires),
     )
 
 
@@ -172,6 +179,13 @@ def load_rules(rules_dir: Path) -> list[Rule]:
     return rules
 
 
+def _gate(rule: Rule) -> tuple[bool, frozenset[str], tuple[str, ...]]:
+    """`requires` split into: any digit; whole words (folded text); other literal strings."""
+    words = frozenset(normalise_pattern(n) for n in rule.requires if n.isalnum() and n != "digit")
+    raw = tuple(n for n in rule.requires if not n.isalnum())
+    return "digit" in rule.requires, words, raw
+
+
 class RulesClassifier:
     """Matches every rule against a comment's normalised views in one pass per view."""
 
@@ -182,7 +196,9 @@ class RulesClassifier:
         self.version = f"{len(self.rules)}-rules"
         self._a = ahocorasick.Automaton()
         self._b = ahocorasick.Automaton()
-        self._regex_rules = [(i, r) for i, r in enumerate(self.rules) if r.match == "regex"]
+        self._regex_rules = [
+            (i, r, _gate(r)) for i, r in enumerate(self.rules) if r.match == "regex"
+        ]
         for index, rule in enumerate(self.rules):
             if rule.match == "regex":
                 continue
@@ -224,7 +240,18 @@ class RulesClassifier:
             for _end, entries in automaton.iter(view):
                 for index, phrase in entries:
                     found.setdefault(index, phrase)
-        for index, rule in self._regex_rules:
+        has_digit = _DIGIT.search(norm.raw) is not None
+        words: set[str] | None = None
+        for index, rule, (digit, gate_words, gate_raw) in self._regex_rules:
+            if digit or gate_words or gate_raw:  # a cheap test first (see `requires`)
+                if words is None and gate_words:
+                    words = set(norm.a.split())
+                if not (
+                    (digit and has_digit)
+                    or (gate_words and not gate_words.isdisjoint(words))
+                    or any(need in norm.raw for need in gate_raw)
+                ):
+                    continue
             text = norm.raw if rule.view == "raw" else norm.a
             for rx in rule.regexes:
                 m = rx.search(text)

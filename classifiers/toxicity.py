@@ -50,6 +50,18 @@ def detoxify_checkpoint(models_dir: Path, model_type: str) -> Path:
     return models_dir / model_type / "checkpoint.ckpt"
 
 
+def quantize_int8(model):
+    """Dynamic int8 quantisation of the Linear layers: about twice as fast on a CPU. Opt-in
+    (`classifiers.int8`): check with `modbot evaluate` that decisions stay the same first."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao is deprecated in favour of torchao
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 class DetoxifyClassifier:
     """Detoxify from a local checkpoint; batched, sorted by length to keep padding small."""
 
@@ -60,13 +72,15 @@ class DetoxifyClassifier:
         checkpoint: Path,
         model_type: str,
         batch_size: int = 32,
-        max_tokens: int = 256,
+        max_tokens: int = 512,
         threads: int | None = None,
+        int8: bool = False,
     ):
         self.checkpoint = checkpoint
         self.model_type = model_type
         self.batch_size = batch_size
         self.max_tokens = max_tokens
+        self.int8 = int8
         self.threads = threads or max(1, min(4, os.cpu_count() or 1))
         self.version = f"{model_type}@detoxify-{metadata.version('detoxify')}"
         self._lock = threading.Lock()
@@ -89,6 +103,8 @@ class DetoxifyClassifier:
                     huggingface_config_path=str(hf_dir),
                 )
                 self._model.model.eval()
+                if self.int8:
+                    self._model.model = quantize_int8(self._model.model)
         return self._model
 
     def classify(self, texts: Sequence[str]) -> list[Verdict]:
@@ -144,13 +160,15 @@ class WithFallback:
         return self.fallback.classify(texts)
 
 
-def select_backend(backend: str, models_dir: Path, model_type: str, batch_size: int = 32):
+def select_backend(
+    backend: str, models_dir: Path, model_type: str, batch_size: int = 32, int8: bool = False
+):
     """Returns (classifier or None, a sentence saying which backend is active and why)."""
     checkpoint = detoxify_checkpoint(models_dir, model_type)
     if backend == "none":
         return None, "no toxicity model (rules only)"
     if backend in ("auto", "detoxify") and checkpoint.is_file():
-        model = DetoxifyClassifier(checkpoint, model_type, batch_size)
+        model = DetoxifyClassifier(checkpoint, model_type, batch_size, int8=int8)
         return (
             WithFallback(model, ProfanityCheckClassifier()),
             f"detoxify {model_type} from {checkpoint}",

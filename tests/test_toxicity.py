@@ -179,3 +179,14 @@ def test_model_is_not_loaded_until_first_use(tmp_path):
     assert clf._model is None
     with pytest.raises(ModelError):
         clf.classify(["x"])
+
+
+@responses.activate
+def test_int8_path_stays_close_to_the_full_model(tiny, tmp_path):
+    checkpoint = fetch("original", tmp_path, spec=serve(tiny), hf_base="https://hub.example")
+    full = DetoxifyClassifier(checkpoint, "original").classify(TEXTS)
+    int8 = DetoxifyClassifier(checkpoint, "original", int8=True).classify(TEXTS)
+    worst = max(
+        abs(a.scores[k] - b.scores[k]) for a, b in zip(full, int8, strict=True) for k in a.scores
+    )
+    assert 0 < worst < 0.05  # quantised (not identical), and close

@@ -1,0 +1,225 @@
+"""Classifier benchmarks, run on demand (`make bench`), never in `make test`.
+
+Measured side by side in one run:
+1. rules: modbot's normalisation + Aho-Corasick over at least 2,000 phrases, against
+   better-profanity's `contains_profanity` on the same comments;
+2. toxicity: a bert-base-sized Detoxify checkpoint (random weights; speed does not depend on
+   them), naive one-at-a-time `Detoxify.predict` against modbot's batched path, with the
+   largest score difference between the two.
+The last line printed is one JSON object with every figure."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.models import Category, DecisionAction, Severity
+from bot.settings import REPO_ROOT
+from classifiers.rules import Rule, RulesClassifier, load_rules
+
+SHARED = REPO_ROOT.parent / "shared" / "data" / "davidson2017" / "labeled_data.csv"
+
+
+def school_comments() -> list[str]:
+    path = REPO_ROOT / "tests" / "data" / "school_comments.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text().splitlines()]
+
+
+def comments(n: int) -> list[str]:
+    """The school set, then Davidson's tweets (longer, with entities and mentions)."""
+    texts = school_comments()
+    if SHARED.exists():
+        with SHARED.open(newline="", encoding="utf-8") as handle:
+            texts += [row["tweet"] for row in csv.DictReader(handle)]
+    else:
+        print("davidson2017 not found: using the school set only", file=sys.stderr)
+    return [texts[i % len(texts)] for i in range(n)]
+
+
+def padded_rules() -> list[Rule]:
+    """The shipped rules plus better-profanity's word list, so there are >= 2,000 phrases."""
+    import better_profanity
+
+    rules = load_rules(REPO_ROOT / "config" / "rules")
+    wordlist = Path(better_profanity.__file__).parent / "profanity_wordlist.txt"
+    words = tuple(w.strip() for w in wordlist.read_text().splitlines() if w.strip())
+    extra = Rule(
+        "bench.wordlist",
+        Category.PROFANITY,
+        Severity.LOW,
+        DecisionAction.HIDE,
+        "bench",
+        None,
+        "includes-word",
+        words,
+    )
+    filler = tuple(f"benchphrase{i} term{i}" for i in range(1500))
+    more = Rule(
+        "bench.filler",
+        Category.SPAM,
+        Severity.LOW,
+        DecisionAction.HIDE,
+        "bench",
+        None,
+        "includes-word",
+        filler,
+    )
+    return [*rules, extra, more]
+
+
+def bench_rules(texts: list[str]) -> dict:
+    from better_profanity import profanity
+
+    rules = padded_rules()
+    phrases = sum(len(r.phrases) for r in rules)
+    clf = RulesClassifier(rules)
+    clf.classify(texts[:100])
+    start = time.perf_counter()
+    clf.classify(texts)
+    ours = len(texts) / (time.perf_counter() - start)
+    school = school_comments()
+    school = [school[i % len(school)] for i in range(len(texts))]
+    start = time.perf_counter()
+    clf.classify(school)
+    ours_school = len(school) / (time.perf_counter() - start)
+    profanity.load_censor_words()
+    sample = texts[:2000]
+    start = time.perf_counter()
+    for text in sample:
+        profanity.contains_profanity(text)
+    theirs = len(sample) / (time.perf_counter() - start)
+    return {
+        "rules_phrases": phrases,
+        "rules_comments": len(texts),
+        "rules_per_second": round(ours),
+        "rules_per_second_school_comments": round(ours_school),
+        "better_profanity_per_second": round(theirs, 1),
+        "rules_speedup": round(ours / theirs, 1),
+    }
+
+
+def build_bert_base(folder: Path, texts: list[str]) -> Path:
+    import torch
+    import transformers
+
+    hf = folder / "hf"
+    hf.mkdir()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    seen = set(vocab)
+    for text in texts:
+        for word in text.lower().split():
+            if word not in seen and len(vocab) < 30000:
+                seen.add(word)
+                vocab.append(word)
+    vocab += [f"[unused{i}]" for i in range(30522 - len(vocab))]
+    (hf / "vocab.txt").write_text("\n".join(vocab))
+    config = transformers.BertConfig(num_labels=6)  # bert-base: 12 layers, 768 hidden
+    config.save_pretrained(hf)
+    transformers.BertTokenizer(str(hf / "vocab.txt")).save_pretrained(hf)
+    torch.manual_seed(0)
+    model = transformers.BertForSequenceClassification(config)
+    checkpoint = folder / "checkpoint.ckpt"
+    torch.save(
+        {
+            "config": {
+                "arch": {
+                    "args": {
+                        "model_type": str(hf),
+                        "model_name": "BertForSequenceClassification",
+                        "tokenizer_name": "BertTokenizer",
+                        "num_classes": 6,
+                    }
+                },
+                "dataset": {
+                    "args": {
+                        "classes": [
+                            "toxic",
+                            "severe_toxic",
+                            "obscene",
+                            "threat",
+                            "insult",
+                            "identity_hate",
+                        ]
+                    }
+                },
+            },
+            "state_dict": model.state_dict(),
+        },
+        checkpoint,
+    )
+    return checkpoint
+
+
+def bench_toxicity(texts: list[str]) -> dict:
+    from detoxify import Detoxify
+
+    from classifiers.model_store import sha256_file
+    from classifiers.normalise import strip_format
+    from classifiers.toxicity import DetoxifyClassifier
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "bench-model"
+        folder.mkdir()
+        checkpoint = build_bert_base(folder, texts)
+        (folder / "manifest.json").write_text(
+            json.dumps({"checkpoint_sha256": sha256_file(checkpoint), "files": {}})
+        )
+        naive = Detoxify(checkpoint=str(checkpoint), huggingface_config_path=str(folder / "hf"))
+        ours = DetoxifyClassifier(checkpoint, "bench", batch_size=32)
+        ours8 = DetoxifyClassifier(checkpoint, "bench", batch_size=32, int8=True)
+        cleaned = [strip_format(t) or " " for t in texts]  # what modbot sends to the model
+        ours.classify(texts[:4])
+        ours8.classify(texts[:4])
+        naive.predict(cleaned[0])
+        start = time.perf_counter()
+        expected = [naive.predict(t) for t in cleaned]
+        naive_rate = len(texts) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        got = ours.classify(texts)
+        batched_rate = len(texts) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        got8 = ours8.classify(texts)
+        int8_rate = len(texts) / (time.perf_counter() - start)
+
+        def worst(results):
+            return max(
+                abs(e[k] - g.scores[k]) for e, g in zip(expected, results, strict=True) for k in e
+            )
+
+        diff, diff8 = worst(got), worst(got8)
+    import torch
+
+    return {
+        "toxicity_model": "bert-base (random weights)",
+        "toxicity_comments": len(texts),
+        "torch_threads": torch.get_num_threads(),
+        "naive_predict_per_second": round(naive_rate, 1),
+        "batched_per_second": round(batched_rate, 1),
+        "toxicity_speedup": round(batched_rate / naive_rate, 2),
+        "max_score_difference": float(f"{diff:.2e}"),
+        "batched_int8_per_second": round(int8_rate, 1),
+        "toxicity_int8_speedup": round(int8_rate / naive_rate, 2),
+        "max_score_difference_int8": float(f"{diff8:.2e}"),
+    }
+
+
+def main() -> None:
+    n_rules = int(os.environ.get("BENCH_RULES_COMMENTS", "50000"))
+    n_tox = int(os.environ.get("BENCH_TOXICITY_COMMENTS", "256"))
+    results = {}
+    print(f"rules: {n_rules} comments...", file=sys.stderr)
+    results.update(bench_rules(comments(n_rules)))
+    print(f"toxicity: {n_tox} comments on a bert-base-sized model...", file=sys.stderr)
+    results.update(bench_toxicity(comments(n_tox)[::-1]))
+    for key, value in results.items():
+        print(f"  {key}: {value}", file=sys.stderr)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
