@@ -47,7 +47,7 @@ def main() -> None:
         "better-profanity alone": bp,
     }
     policies = {
-        "review 0.50 / hide 0.80": Policy(),
+        "review 0.50 / hide 0.80": Policy(review_threshold=0.50, hide_threshold=0.80),
         "review 0.65 / hide 0.85": Policy(review_threshold=0.65, hide_threshold=0.85),
     }
     print(

@@ -10,6 +10,7 @@ Backends:
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
 from importlib import metadata
@@ -21,8 +22,21 @@ from bot.errors import ConfigError
 from bot.models import Verdict
 from classifiers.normalise import MAX_CHARS, strip_format
 
+IDENTITY_TERMS = re.compile(
+    r"\b(?:gay|gays|lesbian|lesbians|bisexual|bi|trans|transgender|queer|lgbt\w*|muslim|muslims|"
+    r"islam|islamic|jewish|jew|jews|christian|christians|hindu|sikh|black|white|asian|african|"
+    r"disabled|disability|autistic|autism|deaf|blind|immigrant|immigrants|refugee|refugees|"
+    r"polish|romanian|pakistani|indian|chinese|arab|traveller|travellers|gypsy|roma)\b",
+    re.IGNORECASE,
+)
+
 
 class ProfanityCheckClassifier:
+    """alt-profanity-check, debiased: a linear bag-of-words model scores identity words
+    ("gay", "Muslim") as toxic on their own, so a text that names an identity is also scored
+    with those words replaced by a neutral one, and the lower score is kept. Slurs and hateful
+    phrases are the rules' job and are unaffected."""
+
     name = "profanity-check"
 
     def __init__(self) -> None:
@@ -42,8 +56,14 @@ class ProfanityCheckClassifier:
         if not texts:
             return []
         cleaned = [strip_format((t or "")[:MAX_CHARS]) or " " for t in texts]
-        probs = self._model()(cleaned)
-        return [Verdict({"profanity": float(p)}, (), self.name, self.version) for p in probs]
+        predict = self._model()
+        probs = [float(p) for p in predict(cleaned)]
+        named = [i for i, t in enumerate(cleaned) if IDENTITY_TERMS.search(t)]
+        if named:
+            neutral = predict([IDENTITY_TERMS.sub("person", cleaned[i]) for i in named])
+            for i, p in zip(named, neutral, strict=True):
+                probs[i] = min(probs[i], float(p))
+        return [Verdict({"profanity": p}, (), self.name, self.version) for p in probs]
 
 
 def detoxify_checkpoint(models_dir: Path, model_type: str) -> Path:

@@ -169,3 +169,18 @@ def test_every_category_in_the_rule_files_is_known():
         Category.CRIMINAL_EXPLOITATION,
         Category.RADICALISATION,
     }
+
+
+def test_offline_model_does_not_punish_identity_words():
+    from classifiers.toxicity import ProfanityCheckClassifier
+
+    clf = ProfanityCheckClassifier()
+    texts = [
+        "As a gay dad I am so proud",
+        "It's a gay old time at the panto!",
+        "As a Muslim mum I loved the Eid assembly",
+        "you fucking muslim",
+    ]
+    scores = [v.scores["profanity"] for v in clf.classify(texts)]
+    assert max(scores[:3]) < 0.5
+    assert scores[3] > 0.9  # the abuse is still scored as abuse
