@@ -32,6 +32,17 @@ def _settings(ctx: click.Context) -> Settings:
         ctx.exit(EXIT_CONFIG)
 
 
+def _classifiers(ctx: click.Context, settings: Settings):
+    """The configured classifiers, or exit 3 naming the rule file and line that is wrong."""
+    from bot.app import build_classifier
+
+    try:
+        return build_classifier(settings)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="modbot")
 @click.option(
@@ -204,14 +215,9 @@ def check(ctx: click.Context, input_file) -> None:
 
     Output: {"id", "decision", "categories", "scores", "reasons"}; decision is allow, respond,
     hide or escalate. A line that is not valid JSON gets {"line", "error"} and exit code 5."""
-    from bot.app import build_classifier
 
     settings = _settings(ctx)
-    try:
-        classifiers = build_classifier(settings)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        ctx.exit(EXIT_CONFIG)
+    classifiers = _classifiers(ctx, settings)
     click.echo(f"modbot check: toxicity backend is {classifiers.backend_description}", err=True)
     failed = 0
     batch: list[tuple[int, object, str | None, str]] = []
@@ -268,15 +274,10 @@ def evaluate(ctx: click.Context, data: Path, limit: int) -> None:
 
     DATA is JSON lines with "text" and "label" (allow, respond, hide or escalate; optionally
     "category"), or the Davidson 2017 CSV (labeled_data.csv)."""
-    from bot.app import build_classifier
     from bot.evaluate import read_examples, report, run
 
     settings = _settings(ctx)
-    try:
-        classifiers = build_classifier(settings)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        ctx.exit(EXIT_CONFIG)
+    classifiers = _classifiers(ctx, settings)
     examples, problems = read_examples(data)
     for problem in problems:
         click.echo(problem, err=True)
@@ -331,11 +332,10 @@ def health(ctx: click.Context) -> None:
     """Show each account's polling health and the active toxicity backend.
 
     Exits 5 when any account is failing or its token has expired."""
-    from bot.app import build_classifier
     from bot.store import Store
 
     settings = _settings(ctx)
-    classifiers = build_classifier(settings)
+    classifiers = _classifiers(ctx, settings)
     click.echo(f"Toxicity backend: {classifiers.backend_description}")
     database = settings.path(settings.storage.database)
     rows = (
