@@ -159,17 +159,20 @@ def report(result: Result, policy: Policy) -> str:
     if cats:
         out += [
             "",
-            "Per category (recall: labelled category found among the decision's; "
+            "Per category (found: the labelled category is among the decision's; "
             "removed: hidden or escalated)",
-            "  category                 recall  removed  support",
+            "  category               precision  recall     F1  removed  support",
         ]
         for c in cats:
-            idx = [i for i, e in enumerate(result.examples) if e.category == c]
-            found = sum(c in result.categories[i] for i in idx)
-            removed = sum(result.predicted[i] in REMOVE for i in idx)
-            out.append(
-                f"  {c:<22} {found / len(idx):>8.2f} {removed / len(idx):>8.2f} {len(idx):>8}"
-            )
+            labelled = [e.category == c for e in result.examples]
+            found = [c in cs for cs in result.categories]
+            tp = sum(a and b for a, b in zip(labelled, found, strict=True))
+            fp = sum(b and not a for a, b in zip(labelled, found, strict=True))
+            fn = sum(a and not b for a, b in zip(labelled, found, strict=True))
+            p, r, f = _prf(tp, fp, fn)
+            idx = [i for i, is_c in enumerate(labelled) if is_c]
+            removed = sum(result.predicted[i] in REMOVE for i in idx) / len(idx)
+            out.append(f"  {c:<22} {p:>9.2f} {r:>7.2f} {f:>6.2f} {removed:>8.2f} {len(idx):>8}")
     out += [
         "",
         "Confusion matrix (rows: label, columns: decision)",
