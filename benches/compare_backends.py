@@ -30,6 +30,10 @@ class BetterProfanity:
         return [Verdict({"profanity": float(self.p.contains_profanity(t))}) for t in texts]
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
 def main() -> None:
     sets = {"school (tests/data)": REPO_ROOT / "tests" / "data" / "school_comments.jsonl"}
     davidson = REPO_ROOT.parent / "shared" / "data" / "davidson2017" / "labeled_data.csv"
@@ -68,7 +72,7 @@ def main() -> None:
                 to_person = sum(p == "respond" for p in harmless) / max(len(harmless), 1)
                 print(
                     f"{name:<27}{pname:<25}{data_name:<21}{h['harmful_caught']:>8.1%}"
-                    f"{h['safeguarding_escalated']:>10.1%}{h['harmless_hidden']:>16.1%}"
+                    f"{_pct(h['safeguarding_escalated']):>10}{h['harmless_hidden']:>16.1%}"
                     f"{to_person:>21.1%}"
                 )
 

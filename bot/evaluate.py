@@ -98,7 +98,7 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def headline(result: Result) -> dict[str, float | int]:
+def headline(result: Result) -> dict[str, float | int | None]:
     pairs = list(zip((e.label for e in result.examples), result.predicted, strict=True))
     removable = [p for t, p in pairs if t in REMOVE]
     harmless = [p for t, p in pairs if t in ("allow", "respond")]
@@ -111,7 +111,7 @@ def headline(result: Result) -> dict[str, float | int]:
         if removable
         else 1.0,
         "safeguarding_escalated": (
-            sum(p == "escalate" for p in safeguarding) / len(safeguarding) if safeguarding else 1.0
+            sum(p == "escalate" for p in safeguarding) / len(safeguarding) if safeguarding else None
         ),
         "harmless_hidden": sum(p in REMOVE for p in harmless) / len(harmless) if harmless else 0.0,
     }
@@ -144,7 +144,12 @@ def report(result: Result, policy: Policy) -> str:
         "",
         "Headline",
         f"  harmful comments hidden or escalated : {h['harmful_caught']:.1%}",
-        f"  safeguarding comments escalated      : {h['safeguarding_escalated']:.1%}",
+        "  safeguarding comments escalated      : "
+        + (
+            f"{h['safeguarding_escalated']:.1%}"
+            if h["safeguarding_escalated"] is not None
+            else "n/a (none labelled escalate)"
+        ),
         f"  harmless comments hidden             : {h['harmless_hidden']:.1%}",
         "",
         "Per decision            precision  recall     F1  support",
