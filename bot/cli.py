@@ -358,6 +358,47 @@ def health(ctx: click.Context) -> None:
         ctx.exit(EXIT_PARTIAL)
 
 
+@cli.command()
+@click.argument("received")
+@click.option(
+    "--nation",
+    type=click.Choice(["england", "wales", "scotland", "northern_ireland"]),
+    help="Bank holidays of this nation instead of the configuration's.",
+)
+@click.option("--ignore-closures", is_flag=True, help="Leave out the configured closure days.")
+@click.pass_context
+def deadline(ctx: click.Context, received: str, nation: str | None, ignore_closures: bool) -> None:
+    """When a comment RECEIVED at this time must be acknowledged (the 24-hour rule).
+
+    RECEIVED is ISO 8601 (2026-11-21T09:30); without an offset it is school time. Prints the
+    due time as ISO 8601 with its offset, and the rule that applied."""
+    settings = _settings(ctx)
+    if ignore_closures:
+        settings = settings.model_copy(
+            update={"calendar": settings.calendar.model_copy(update={"closures": []})}
+        )
+    try:
+        moment = datetime.fromisoformat(received)
+    except ValueError:
+        click.echo(f"not an ISO 8601 time: {received!r} (e.g. 2026-11-21T09:30)", err=True)
+        ctx.exit(EXIT_USAGE)
+    calendar = settings.school_calendar(nation)
+    result = calendar.deadline(moment)
+    click.echo(f"received: {result.received.isoformat()} ({result.received:%A})")
+    if moment.tzinfo is None and _ambiguous(moment, calendar.tz):
+        click.echo(
+            "note: that local time happens twice (the clocks go back); the first, "
+            "summer-time reading was used"
+        )
+    click.echo(f"due: {result.due.isoformat()} ({result.due:%A %-d %B %Y %H:%M %Z})")
+    click.echo(f"rule: {result.rule} [{calendar.nation.replace('_', ' ')}]")
+
+
+def _ambiguous(moment: datetime, tz) -> bool:
+    first = moment.replace(tzinfo=tz, fold=0).utcoffset()
+    return first != moment.replace(tzinfo=tz, fold=1).utcoffset()
+
+
 def main() -> None:
     try:
         cli.main(prog_name="modbot", standalone_mode=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -96,6 +97,26 @@ class Account(_Strict):
         return self
 
 
+class ClosureDays(_Strict):
+    start: date
+    end: date
+    name: str = "school closure"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClosureDays:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class Calendar(_Strict):
+    """Working days: weekends and the nation's bank holidays are never working days."""
+
+    closures: list[ClosureDays] = []
+    day_ends: time = time(17, 0)
+    roll_to_working_day: bool = False
+
+
 class Policy(_Strict):
     hide_threshold: float = Field(default=0.85, ge=0, le=1)
     review_threshold: float = Field(default=0.65, ge=0, le=1)
@@ -136,6 +157,7 @@ class Settings(_Strict):
     slt: Person
     accounts: Annotated[list[Account], Field(min_length=1)]
     policy: Policy = Policy()
+    calendar: Calendar = Calendar()
     classifiers: Classifiers = Classifiers()
     storage: Storage = Storage()
     notices: Notices = Notices()
@@ -169,6 +191,18 @@ class Settings(_Strict):
     def path(self, value: Path) -> Path:
         """Relative paths in the file are relative to the file itself."""
         return value if value.is_absolute() else (self.base_dir / value).resolve()
+
+    def school_calendar(self, nation: str | None = None):
+        from bot.calendar import Closure, SchoolCalendar
+
+        closures = tuple(Closure(c.start, c.end, c.name) for c in self.calendar.closures)
+        return SchoolCalendar(
+            self.school.timezone,
+            nation or self.school.nation,
+            closures,
+            self.calendar.day_ends,
+            self.calendar.roll_to_working_day,
+        )
 
     def account(self, key: str) -> Account:
         for acct in self.accounts:
