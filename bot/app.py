@@ -56,6 +56,7 @@ def build_pipeline(
     clock: Clock = system_clock,
     connectors: dict[str, Connector] | None = None,
     classifiers: Classifiers | None = None,
+    outbox: Path | None = None,
 ) -> tuple[Pipeline, Classifiers]:
     database = database or settings.path(settings.storage.database)
     store = Store(database, clock=clock)
@@ -74,4 +75,22 @@ def build_pipeline(
                     error=str(exc),
                 )
     executor = Executor(store, settings, notice_templates(settings))
-    return Pipeline(settings, store, classifiers.combined, connectors, executor), classifiers
+    desk = build_desk(settings, store, database, outbox)
+    pipeline = Pipeline(settings, store, classifiers.combined, connectors, executor, desk=desk)
+    return pipeline, classifiers
+
+
+def build_desk(settings: Settings, store: Store, database: Path, outbox: Path | None = None):
+    """The acknowledgement clock with its mailer: SMTP, or .eml files in an outbox folder."""
+    from bot.items import AckDesk
+    from bot.links import load_secret
+    from bot.notify import Notifier, OutboxMailer, SmtpMailer
+
+    email = settings.email
+    if email.mode == "smtp" and outbox is None:
+        mailer = SmtpMailer(email)
+    else:
+        mailer = OutboxMailer(outbox or settings.path(email.outbox_dir))
+    notifier = Notifier(store, email, mailer, settings.path(settings.notices.templates_dir))
+    secret = load_secret(email.link_secret_env, database.parent / "link-secret")
+    return AckDesk(store, settings, notifier, settings.school_calendar(), secret)

@@ -43,12 +43,14 @@ class SchoolCalendar:
         closures: tuple[Closure, ...] = (),
         day_ends: time = time(17, 0),
         roll_to_working_day: bool = False,
+        day_starts: time = time(8, 0),
     ):
         self.tz = ZoneInfo(timezone)
         self.nation = nation
         self.closures = closures
         self.day_ends = day_ends
         self.roll_to_working_day = roll_to_working_day
+        self.day_starts = day_starts
 
     @cached_property
     def _holidays(self) -> holidays.HolidayBase:
@@ -106,3 +108,25 @@ class SchoolCalendar:
                 f"on the next working day, {due_day:%A %-d %B %Y}"
             )
         return Deadline(received, due, rule)
+
+    def in_working_hours(self, moment: datetime) -> bool:
+        local = self.local(moment)
+        return self.is_working_day(local.date()) and self.day_starts <= local.time() < self.day_ends
+
+    def urgent_deadline(self, received: datetime, minutes: int) -> Deadline:
+        """The DSL's shorter clock: `minutes` inside working hours; out of hours, `minutes`
+        after the next working day starts."""
+        received = self.local(received)
+        if self.in_working_hours(received):
+            due = received + timedelta(minutes=minutes)
+            return Deadline(received, due, f"urgent, in working hours: due in {minutes} minutes")
+        day = received.date()
+        if not (self.is_working_day(day) and received.time() < self.day_starts):
+            day = self.next_working_day(day)
+        start = datetime.combine(day, self.day_starts, tzinfo=self.tz)
+        return Deadline(
+            received,
+            start + timedelta(minutes=minutes),
+            f"urgent, out of hours: due {minutes} minutes after the working day "
+            f"starts ({day:%A %-d %B})",
+        )

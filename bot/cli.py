@@ -145,7 +145,9 @@ def demo(ctx: click.Context, db: Path | None) -> None:
     workdir = None if db else Path(tempfile.mkdtemp(prefix="modbot-demo-"))
     database = db or workdir / "modbot.db"
     try:
-        pipeline, classifiers = build_pipeline(settings, database)
+        pipeline, classifiers = build_pipeline(
+            settings, database, outbox=database.parent / "outbox"
+        )
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_CONFIG)

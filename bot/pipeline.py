@@ -73,6 +73,7 @@ class Pipeline:
         connectors: dict[str, Connector],
         executor: Executor,
         stop: threading.Event | None = None,
+        desk=None,
     ):
         self.settings = settings
         self.store = store
@@ -80,6 +81,7 @@ class Pipeline:
         self.connectors = connectors
         self.executor = executor
         self.stop = stop or threading.Event()
+        self.desk = desk  # bot.items.AckDesk: the acknowledgement clock, if configured
         for acct in settings.accounts:
             if acct.key in connectors:
                 store.ensure_account(acct.key, acct.platform, acct.account_id, acct.display_name)
@@ -91,7 +93,18 @@ class Pipeline:
                 break
             if acct.key in self.connectors:
                 reports.append(self.poll_account(acct))
+        self.tick()
         return reports
+
+    def tick(self) -> list[str]:
+        """Send the acknowledgement reminders, backups and breach alerts that are due."""
+        if self.desk is None:
+            return []
+        try:
+            return self.desk.tick()
+        except Exception:
+            log.exception("acknowledgement tick failed; will try again")
+            return []
 
     def poll_account(self, acct: Account) -> AccountReport:
         report = AccountReport(acct.key)
@@ -227,6 +240,8 @@ class Pipeline:
             decision_id = row["decision_id"]
             decision = decision_from_row(self.store.decision_row(decision_id))
         outcomes = self.executor.carry_out(comment, decision_id, decision, connector, acct.mode)
+        if self.desk is not None:
+            self.desk.open_for(comment, decision_id, decision)
         final = self._final_status(outcomes)
         self.store.set_status(
             comment.platform,

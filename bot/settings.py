@@ -113,8 +113,41 @@ class Calendar(_Strict):
     """Working days: weekends and the nation's bank holidays are never working days."""
 
     closures: list[ClosureDays] = []
+    day_starts: time = time(8, 0)
     day_ends: time = time(17, 0)
     roll_to_working_day: bool = False
+
+
+class Leave(_Strict):
+    name: str
+    start: date
+    end: date
+
+
+class Acknowledgement(_Strict):
+    """The 24-hour clock across the two administrators, and the DSL's shorter one."""
+
+    rota: Literal["alternate_weeks"] = "alternate_weeks"
+    rota_start: date = date(2026, 9, 7)  # a Monday: administrators[0] is on duty that week
+    reminders_before_minutes: list[Annotated[int, Field(gt=0)]] = [240, 60]
+    backup_at_fraction: float = Field(default=0.75, gt=0, lt=1)
+    dsl_ack_minutes: int = Field(default=60, gt=0)
+    leave: list[Leave] = []
+
+
+class Email(_Strict):
+    mode: Literal["outbox", "smtp"] = "outbox"
+    outbox_dir: Path = Path("../var/outbox")
+    host: str = "localhost"
+    port: int = Field(default=587, gt=0, lt=65536)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username_env: str | None = None
+    password_env: str | None = None
+    from_address: str = "modbot@example-school.sch.uk"
+    link_secret_env: str = "MODBOT_LINK_SECRET"
+    base_url: str = "http://127.0.0.1:8465"
+    link_valid_hours: int = Field(default=72, gt=0)
+    include_comment_text: bool = False  # alerts carry a category, a reference and a link only
 
 
 class Policy(_Strict):
@@ -158,6 +191,8 @@ class Settings(_Strict):
     accounts: Annotated[list[Account], Field(min_length=1)]
     policy: Policy = Policy()
     calendar: Calendar = Calendar()
+    acknowledgement: Acknowledgement = Acknowledgement()
+    email: Email = Email()
     classifiers: Classifiers = Classifiers()
     storage: Storage = Storage()
     notices: Notices = Notices()
@@ -174,6 +209,17 @@ class Settings(_Strict):
         if len({p.name for p in value}) != len(value):
             raise ValueError("administrator names must be different")
         return value
+
+    @model_validator(mode="after")
+    def _leave_names_known(self) -> Settings:
+        names = {a.name for a in self.administrators}
+        for i, leave in enumerate(self.acknowledgement.leave):
+            if leave.name not in names:
+                raise ValueError(
+                    f"acknowledgement.leave.{i}.name: {leave.name!r} is not one of "
+                    f"the administrators ({', '.join(sorted(names))})"
+                )
+        return self
 
     @field_validator("accounts")
     @classmethod

@@ -177,8 +177,65 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m2_acknowledgement(db: sqlite_utils.Database) -> None:
+    """Acknowledgement items, who was told what (once per step), recorded leave, escalation
+    workflow columns."""
+    db["items"].create(
+        {
+            "id": int,
+            "platform": str,
+            "comment_id": str,
+            "decision_id": int,
+            "kind": str,
+            "received_at": str,
+            "due_at": str,
+            "rule": str,
+            "assignee": str,
+            "backup": str,
+            "status": str,
+            "acknowledged_by": str,
+            "acknowledged_at": str,
+            "breached_at": str,
+            "created_at": str,
+        },
+        pk="id",
+        defaults={"status": "open"},
+    )
+    db["items"].create_index(["decision_id"], unique=True)
+    db["items"].create_index(["status"])
+    db["notifications"].create(
+        {
+            "id": int,
+            "item_id": int,
+            "step": str,
+            "recipient": str,
+            "address": str,
+            "subject": str,
+            "status": str,
+            "attempts": int,
+            "created_at": str,
+            "sent_at": str,
+            "error": str,
+        },
+        pk="id",
+        defaults={"attempts": 0},
+    )
+    db["notifications"].create_index(["item_id", "step", "recipient"], unique=True)
+    db["leave"].create({"id": int, "name": str, "start": str, "end": str, "added_at": str}, pk="id")
+    for column, kind in (
+        ("route", str),
+        ("route_reason", str),
+        ("reference", str),
+        ("outcome", str),
+        ("urgent", int),
+        ("updated_at", str),
+    ):
+        db["escalations"].add_column(column, kind)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _m1_initial),
+    (2, "acknowledgement items, notifications, leave, escalation workflow", _m2_acknowledgement),
 ]
 
 

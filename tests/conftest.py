@@ -66,6 +66,7 @@ def make_pipeline(tmp_path, rules_only):
             db or tmp_path / "modbot.db",
             connectors={key: SandboxConnector(platform, page_size)},
             classifiers=rules_only,
+            outbox=tmp_path / "outbox",
         )
         return pipeline
 

@@ -296,7 +296,7 @@ def test_migrations_run_once(tmp_path):
     Store(tmp_path / "m.db").close()
     store = Store(tmp_path / "m.db")
     assert store.migrate() == []
-    assert [r["version"] for r in store.rows("select version from migrations")] == [1]
+    assert [r["version"] for r in store.rows("select version from migrations")] == [1, 2]
 
 
 def test_edited_comment_is_classified_again(sandbox, make_pipeline):
