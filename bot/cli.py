@@ -396,6 +396,178 @@ def deadline(ctx: click.Context, received: str, nation: str | None, ignore_closu
     click.echo(f"rule: {result.rule} [{calendar.nation.replace('_', ' ')}]")
 
 
+def _desk(ctx: click.Context):
+    from bot.app import build_desk
+    from bot.store import Store
+
+    settings = _settings(ctx)
+    database = settings.path(settings.storage.database)
+    return build_desk(settings, Store(database), database)
+
+
+@cli.command()
+@click.argument("item", type=int)
+@click.option("--by", "by", required=True, help="Who acknowledges (an administrator or the DSL).")
+@click.pass_context
+def ack(ctx: click.Context, item: int, by: str) -> None:
+    """Acknowledge acknowledgement ITEM. Doing it twice is harmless."""
+    desk = _desk(ctx)
+    if desk.store.db["items"].count_where("id = ?", [item]) == 0:
+        click.echo(f"no item {item}", err=True)
+        ctx.exit(EXIT_USAGE)
+    click.echo(desk.acknowledge(item, by))
+
+
+@cli.group()
+def leave() -> None:
+    """Record administrators' leave (a person on leave is never assigned)."""
+
+
+@leave.command("add")
+@click.argument("name")
+@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("end", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.pass_context
+def leave_add(ctx: click.Context, name: str, start: datetime, end: datetime) -> None:
+    """NAME is on leave from START to END (YYYY-MM-DD, inclusive)."""
+    from bot.duty import add_leave
+
+    desk = _desk(ctx)
+    try:
+        add_leave(desk.store, desk.settings, name, start.date(), end.date())
+    except ValueError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_USAGE)
+    click.echo(f"{name} is on leave from {start:%-d %B %Y} to {end:%-d %B %Y}")
+
+
+@cli.command()
+@click.option(
+    "--status",
+    default="open",
+    show_default=True,
+    type=click.Choice(["open", "breached", "acknowledged", "all"]),
+)
+@click.pass_context
+def items(ctx: click.Context, status: str) -> None:
+    """List acknowledgement items: who has them and when they are due."""
+    desk = _desk(ctx)
+    where = "" if status == "all" else "where status = ?"
+    rows = desk.store.rows(
+        f"select * from items {where} order by due_at", [] if status == "all" else [status]
+    )
+    for r in rows:
+        click.echo(
+            f"{r['id']:>5}  {r['kind']:<11} {r['status']:<12} due {r['due_at']}  "
+            f"{r['assignee']} (backup {r['backup']})"
+        )
+    if not rows:
+        click.echo(f"no {status} items")
+
+
+@cli.group()
+def escalations() -> None:
+    """The DSL's queue: list, show, ack, refer, close, export."""
+
+
+@escalations.command("list")
+@click.pass_context
+def escalations_list(ctx: click.Context) -> None:
+    """Every escalation, newest first (no comment text)."""
+    desk = _desk(ctx)
+    for r in desk.store.rows("select * from escalations order by id desc"):
+        urgent = "URGENT " if r["urgent"] else ""
+        click.echo(
+            f"{r['id']:>5}  {r['status']:<12} {urgent}{', '.join(json.loads(r['categories']))}"
+            f"  -> {r['route'] or 'route not set'}  ({r['created_at']})"
+        )
+
+
+@escalations.command("show")
+@click.argument("escalation", type=int)
+@click.pass_context
+def escalations_show(ctx: click.Context, escalation: int) -> None:
+    """The full evidence record of ESCALATION, including the comment's words."""
+    from bot.escalations import evidence
+
+    desk = _desk(ctx)
+    desk.store.audit("escalation.viewed", escalation=escalation)
+    click.echo(json.dumps(evidence(desk.store, escalation), indent=2, ensure_ascii=False))
+
+
+def _set_status(ctx, escalation: int, status: str, by: str, **kw) -> None:
+    from bot.escalations import change_status
+
+    desk = _desk(ctx)
+    row = change_status(desk.store, escalation, status, by, **kw)
+    click.echo(f"escalation {escalation}: {row['status']}")
+
+
+@escalations.command("ack")
+@click.argument("escalation", type=int)
+@click.option("--by", "by", required=True)
+@click.pass_context
+def escalations_ack(ctx: click.Context, escalation: int, by: str) -> None:
+    """The DSL has seen ESCALATION."""
+    _set_status(ctx, escalation, "acknowledged", by)
+
+
+@escalations.command("refer")
+@click.argument("escalation", type=int)
+@click.option("--by", "by", required=True)
+@click.option("--route", required=True, help="Where it was referred (e.g. CEOP, MASH, police).")
+@click.option("--reference", required=True, help="Their reference number.")
+@click.pass_context
+def escalations_refer(
+    ctx: click.Context, escalation: int, by: str, route: str, reference: str
+) -> None:
+    """Record that ESCALATION was referred, with the route and reference."""
+    _set_status(ctx, escalation, "referred", by, reference=f"{route}: {reference}")
+
+
+@escalations.command("close")
+@click.argument("escalation", type=int)
+@click.option("--by", "by", required=True)
+@click.option("--outcome", required=True)
+@click.pass_context
+def escalations_close(ctx: click.Context, escalation: int, by: str, outcome: str) -> None:
+    """Close ESCALATION with its outcome (it is never deleted)."""
+    _set_status(ctx, escalation, "closed", by, outcome=outcome)
+
+
+@escalations.command("export")
+@click.argument("escalation", type=int)
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+)
+@click.pass_context
+def escalations_export(ctx: click.Context, escalation: int, folder: Path) -> None:
+    """Write ESCALATION's evidence record as JSON and a printable HTML page."""
+    from bot.escalations import export
+
+    desk = _desk(ctx)
+    for path in export(
+        desk.store, escalation, folder, desk.settings.path(desk.settings.notices.templates_dir)
+    ):
+        click.echo(str(path))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8465, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the one-click acknowledgement links (a small local web server)."""
+    from bot.web import serve as run_server
+
+    click.echo(f"serving acknowledgement links on http://{host}:{port}/ack", err=True)
+    run_server(_desk(ctx), host, port)
+
+
 def _ambiguous(moment: datetime, tz) -> bool:
     first = moment.replace(tzinfo=tz, fold=0).utcoffset()
     return first != moment.replace(tzinfo=tz, fold=1).utcoffset()

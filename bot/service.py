@@ -65,6 +65,16 @@ def run_forever(pipeline: Pipeline, stop: threading.Event | None = None) -> None
             next_run_time=datetime.now(UTC),
         )
 
+    if pipeline.desk is not None:
+        scheduler.add_job(
+            pipeline.tick,
+            "interval",
+            id="acknowledgement-clock",
+            name="acknowledgement reminders",
+            seconds=60,
+            next_run_time=datetime.now(UTC),
+        )
+
     def _stop(signum: int, _frame: object) -> None:
         log.info("stop requested; finishing the batch in hand", signal=signal.Signals(signum).name)
         stop.set()

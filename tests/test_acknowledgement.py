@@ -1,0 +1,276 @@
+"""The 24-hour clock across two administrators, on a simulated clock, with a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+
+from bot.app import build_desk
+from bot.cli import cli
+from bot.duty import add_leave, who_is_on_duty
+from bot.escalations import evidence, export
+from bot.links import LinkRefused, sign, verify
+from bot.notify import SmtpMailer
+from bot.settings import REPO_ROOT
+from bot.web import make_app
+from connectors.sandbox import SandboxPlatform
+from tests.conftest import make_settings
+
+
+class Clock:
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Sink:
+    """aiosmtpd handler: keeps every message it is sent."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    import socket
+
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+def build(tmp_path: Path, platform: SandboxPlatform, make_pipeline, clock: Clock, smtp_port=None):
+    data = make_settings().model_dump(mode="json", exclude={"source"})
+    if smtp_port:
+        data["email"] = {
+            **data["email"],
+            "mode": "smtp",
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "security": "none",
+        }
+    from bot.settings import EXAMPLE_CONFIG, parse_settings
+
+    settings = parse_settings(data, EXAMPLE_CONFIG)
+    pipeline = make_pipeline(platform, settings=settings)
+    pipeline.store.now = clock
+    desk = build_desk(
+        settings, pipeline.store, tmp_path / "modbot.db", None if smtp_port else tmp_path / "outbox"
+    )
+    pipeline.desk = desk
+    return pipeline, desk
+
+
+def one_comment(text: str, at: datetime = MONDAY) -> SandboxPlatform:
+    platform = SandboxPlatform(account_id="lks-page")
+    platform.add_record({"type": "post", "id": "p1", "created_at": "2026-11-16T08:00:00+00:00"})
+    platform.add_comment("c1", "p1", text, at.isoformat(), author="parent")
+    return platform
+
+
+def test_question_gets_an_item_due_in_24_hours_assigned_to_the_admin_on_duty(
+    tmp_path, make_pipeline
+):
+    clock = Clock(MONDAY)
+    pipeline, desk = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock)
+    pipeline.run_once()
+    [item] = pipeline.store.rows("select * from items")
+    assert item["kind"] == "reply" and item["status"] == "open"
+    assert item["due_at"] == "2026-11-17T09:00:00+00:00"
+    duty = who_is_on_duty(desk.settings, desk.store, MONDAY.date())
+    assert (item["assignee"], item["backup"]) == (duty.assignee.name, duty.backup.name)
+
+
+def test_assignee_is_never_on_leave(tmp_path, make_pipeline):
+    clock = Clock(MONDAY)
+    pipeline, desk = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock)
+    on_duty = who_is_on_duty(desk.settings, desk.store, MONDAY.date()).assignee.name
+    add_leave(desk.store, desk.settings, on_duty, MONDAY.date(), MONDAY.date() + timedelta(3))
+    pipeline.run_once()
+    [item] = pipeline.store.rows("select * from items")
+    assert item["assignee"] != on_duty
+    for a in desk.settings.administrators:
+        add_leave(desk.store, desk.settings, a.name, MONDAY.date(), MONDAY.date())
+    assert who_is_on_duty(desk.settings, desk.store, MONDAY.date()).assignee == desk.settings.slt
+
+
+def test_reminders_backup_and_breach_each_sent_once_across_a_restart(tmp_path, make_pipeline, smtp):
+    sink, port = smtp
+    clock = Clock(MONDAY)
+    pipeline, desk = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock, port)
+    pipeline.run_once()
+    clock.now = MONDAY + timedelta(hours=21)  # past 4h-before and the 75% backup point
+    pipeline.tick()
+    steps = sorted(m["Subject"] for m in sink.messages)
+    assert len(steps) == 2 and any("backup needed" in s for s in steps)
+    # a restart: a new desk on the same database sends nothing again
+    _, desk2 = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock, port)
+    desk2.store.now = clock
+    desk2.tick()
+    assert len(sink.messages) == 2
+    clock.now = MONDAY + timedelta(hours=24, minutes=1)
+    desk2.tick()
+    desk2.tick()
+    breach = [m for m in sink.messages if "deadline missed" in m["Subject"]]
+    settings = desk.settings
+    assert sorted(m["To"] for m in breach) == sorted(
+        {p.email for p in settings.administrators} | {settings.slt.email}
+    )
+    [item] = desk2.store.rows("select * from items")
+    assert item["status"] == "breached"
+    assert (
+        desk2.store.rows("select count(*) n from audit where event = 'item.breached'")[0]["n"] == 1
+    )
+
+
+def test_failed_send_is_recorded_and_retried(tmp_path, make_pipeline, smtp):
+    sink, port = smtp
+    clock = Clock(MONDAY)
+    pipeline, desk = build(
+        tmp_path,
+        one_comment("When is the trip?"),
+        make_pipeline,
+        clock,
+        port + 1 if port < 65535 else port - 1,
+    )  # nothing listens there
+    pipeline.run_once()
+    clock.now = MONDAY + timedelta(hours=21)
+    pipeline.tick()
+    rows = desk.store.rows("select * from notifications")
+    assert rows and all(r["status"] == "failed" and r["attempts"] == 1 for r in rows)
+    desk.notifier.mailer = SmtpMailer(desk.settings.email.model_copy(update={"port": port}))
+    pipeline.tick()
+    assert {r["status"] for r in desk.store.rows("select * from notifications")} == {"sent"}
+    assert len(sink.messages) == len(rows)
+
+
+def test_dsl_alert_is_urgent_carries_no_comment_text_and_suggests_a_route(tmp_path, make_pipeline):
+    clock = Clock(MONDAY)
+    text = "my stepdad hits me when mum is at work"
+    pipeline, desk = build(tmp_path, one_comment(text), make_pipeline, clock)
+    pipeline.run_once()
+    [item] = desk.store.rows("select * from items")
+    assert item["kind"] == "escalation" and item["assignee"] == desk.settings.dsl.name
+    assert item["due_at"] == "2026-11-16T10:00:00+00:00"  # one hour, in working hours
+    [esc] = desk.store.rows("select * from escalations")
+    assert esc["urgent"] == 1 and esc["route"].startswith("Children's social care")
+    mails = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(mails) == 2  # DSL and deputy
+    for path in mails:
+        message = email.message_from_bytes(path.read_bytes())
+        assert "URGENT" in message["Subject"]
+        body = path.read_bytes().decode("utf-8", "replace")
+        assert "stepdad" not in body and "hits me" not in body
+    record = evidence(desk.store, esc["id"])
+    assert record["comment"]["words"] == text
+    assert record["times"]["hidden"] is not None
+    json_path, html_path = export(
+        desk.store, esc["id"], tmp_path / "export", REPO_ROOT / "config" / "templates"
+    )
+    assert text in html_path.read_text() and json_path.stat().st_mode & 0o077 == 0
+
+
+def test_grooming_suggests_ceop_and_staff_concern_suggests_lado(tmp_path, make_pipeline):
+    from bot.escalations import suggest_route
+
+    assert suggest_route(["grooming"], [], "our little secret", False)[0].startswith("CEOP")
+    assert suggest_route(["abuse_disclosure"], [], "Mr Davies touched me", False)[0].startswith(
+        "LADO"
+    )
+    assert "Internet Watch Foundation" in suggest_route(["grooming"], [], "", True)[0]
+
+
+def test_signed_links_valid_expired_forged_replayed(tmp_path, make_pipeline):
+    clock = Clock(MONDAY)
+    pipeline, desk = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock)
+    pipeline.run_once()
+    [item] = desk.store.rows("select * from items")
+    app = make_app(desk)
+    token = desk.link(item["id"], "Priya Shah").split("t=")[1]
+
+    def get(t: str) -> tuple[str, str]:
+        seen = {}
+        body = b"".join(
+            app(
+                {"PATH_INFO": "/ack", "QUERY_STRING": f"t={t}"},
+                lambda status, headers: seen.update(status=status),
+            )
+        )
+        return seen["status"], body.decode()
+
+    forged = token[:-1] + ("0" if token[-1] != "0" else "1")
+    assert get(forged)[0].startswith("403")
+    other = sign(b"not the secret", item["id"], "Priya Shah", MONDAY, timedelta(hours=1))
+    assert get(other)[0].startswith("403")
+    status, body = get(token)
+    assert status.startswith("200") and "acknowledged by Priya Shah" in body
+    status, body = get(token)  # replayed: harmless
+    assert status.startswith("200") and "already acknowledged" in body
+    clock.now = MONDAY + timedelta(days=4)
+    assert get(token)[0].startswith("403")
+    with pytest.raises(LinkRefused, match="expired"):
+        verify(desk.secret, token, clock.now)
+    refused = desk.store.rows("select count(*) n from audit where event = 'link.refused'")
+    assert refused[0]["n"] == 3
+    assert desk.store.rows("select status from items")[0]["status"] == "acknowledged"
+
+
+def test_ack_cli_twice_is_harmless(tmp_path):
+    cfg = tmp_path / "m.toml"
+    base = REPO_ROOT / "config"
+    cfg.write_text(
+        (base / "modbot.example.toml")
+        .read_text()
+        .replace('"sandbox/', f'"{base}/sandbox/')
+        .replace('database = "../var/modbot.db"', f'database = "{tmp_path}/m.db"')
+        .replace('rules_dir = "rules"', f'rules_dir = "{base}/rules"')
+        .replace('templates_dir = "templates"', f'templates_dir = "{base}/templates"')
+        .replace('outbox_dir = "../var/outbox"', f'outbox_dir = "{tmp_path}/outbox"')
+        .replace('backend = "auto"', 'backend = "none"')
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(cfg), "run", "--once"]).exit_code == 0
+    listed = runner.invoke(cli, ["--config", str(cfg), "items"])
+    first_item = listed.output.split()[0]
+    one = runner.invoke(cli, ["--config", str(cfg), "ack", first_item, "--by", "Tom Walker"])
+    two = runner.invoke(cli, ["--config", str(cfg), "ack", first_item, "--by", "Tom Walker"])
+    assert "acknowledged by Tom Walker" in one.output
+    assert "already acknowledged" in two.output
+    esc = runner.invoke(cli, ["--config", str(cfg), "escalations", "list"])
+    assert "URGENT" in esc.output
+    refer = runner.invoke(
+        cli,
+        [
+            "--config",
+            str(cfg),
+            "escalations",
+            "refer",
+            "1",
+            "--by",
+            "Helen Okafor",
+            "--route",
+            "MASH",
+            "--reference",
+            "R-1",
+        ],
+    )
+    assert "referred" in refer.output
