@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.pipeline import Pipeline
@@ -86,4 +87,107 @@ def summary(
     if problems:
         out.extend(["", "Scenario lines skipped"] + [f"  {p}" for p in problems])
     out.extend(["", f"Database: {Path(store.path)}"])
+    return "\n".join(out)
+
+
+class SimulatedClock:
+    """The demo's clock: moved forward by the simulation, read by everything else."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _acts(item: dict) -> str:
+    """How the simulated staff behave, fixed per item so every run tells the same story."""
+    if item["kind"] == "escalation":
+        return "dsl"  # the DSL picks up every safeguarding alert within half an hour
+    return {0: "breach", 5: "backup", 9: "backup"}.get(item["id"] % 10, "assignee")
+
+
+def simulate_week(
+    pipeline: Pipeline,
+    clock: SimulatedClock,
+    end: datetime,
+    step: timedelta = timedelta(minutes=30),
+    progress=None,
+) -> dict[str, int]:
+    """Run the bot through the scenario's week on a simulated clock, with staff acknowledging
+    items the way people do: most on time, some only after the backup is told, one never."""
+    desk = pipeline.desk
+    counts = {"acknowledged": 0, "by_backup": 0, "breached": 0}
+    while clock.now <= end:
+        pipeline.run_once()
+        for item in pipeline.store.rows("select * from items where status in ('open', 'breached')"):
+            created = datetime.fromisoformat(item["created_at"])
+            behaviour = _acts(item)
+            sent = {
+                r["step"]
+                for r in pipeline.store.rows(
+                    "select step from notifications where item_id = ? and status = 'sent'",
+                    [item["id"]],
+                )
+            }
+            waited = clock.now - created
+            if (behaviour == "dsl" and waited >= timedelta(minutes=30)) or (
+                behaviour == "assignee" and waited >= timedelta(hours=2)
+            ):
+                desk.acknowledge(item["id"], item["assignee"], via="email link")
+            elif behaviour == "backup" and "backup" in sent:
+                desk.acknowledge(item["id"], item["backup"], via="email link")
+        clock.now += step
+        if progress:
+            progress(clock.now)
+    for row in pipeline.store.rows("select * from items"):
+        if row["status"] == "breached":
+            counts["breached"] += 1
+        elif row["acknowledged_by"] == row["backup"]:
+            counts["by_backup"] += 1
+        elif row["acknowledged_by"]:
+            counts["acknowledged"] += 1
+    return counts
+
+
+def acknowledgement_summary(
+    settings: Settings,
+    pipeline: Pipeline,
+    counts: dict[str, int],
+    outbox: Path,
+    exported: list[Path],
+) -> str:
+    store = pipeline.store
+    out = ["", "The 24-hour acknowledgement clock (a simulated week)"]
+    items = store.rows("select kind, count(*) n from items group by kind")
+    out.append("  items opened: " + ", ".join(f"{r['kind']} {r['n']}" for r in items))
+    out.append(
+        f"  acknowledged by the administrator on duty (or the DSL): {counts['acknowledged']}"
+    )
+    out.append(f"  acknowledged by the backup after the 75% alert: {counts['by_backup']}")
+    out.append(
+        f"  deadline missed, breach reported to {settings.slt.name} (SLT): {counts['breached']}"
+    )
+    example = store.rows("select * from items where status = 'breached' limit 1")
+    if example:
+        e = example[0]
+        out.append(f"    e.g. item {e['id']} ({e['kind']}), due {e['due_at']}: {e['rule']}")
+    steps = store.rows(
+        "select step, count(*) n from notifications where status = 'sent' "
+        "group by step order by step"
+    )
+    out.append(
+        "  emails written to the outbox: " + ", ".join(f"{r['step']} {r['n']}" for r in steps)
+    )
+    out.append(f"    {outbox}")
+    out += ["", f"Safeguarding escalations for {settings.dsl.name} (DSL)"]
+    for r in store.rows("select * from escalations order by id"):
+        urgent = "URGENT " if r["urgent"] else ""
+        cats = ", ".join(json.loads(r["categories"]))
+        out.append(f"  #{r['id']:<3} {r['status']:<12} {urgent}{cats}")
+        out.append(
+            f"        route: {r['route']}" + (f" (ref {r['reference']})" if r["reference"] else "")
+        )
+    if exported:
+        out.append("  evidence record exported: " + ", ".join(str(p) for p in exported))
     return "\n".join(out)

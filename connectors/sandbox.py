@@ -201,14 +201,24 @@ class SandboxConnector(Connector):
     platform = "sandbox"
     supports = frozenset({Hide, Unhide, Delete, Notice})
 
-    def __init__(self, platform: SandboxPlatform, page_size: int = PAGE_SIZE):
+    def __init__(self, platform: SandboxPlatform, page_size: int = PAGE_SIZE, clock=None):
         super().__init__(platform.account_id)
         self.sandbox = platform
         self.page_size = page_size
+        self.clock = clock
 
     def fetch(self, cursor: str | None) -> FetchResult:
         after = int(cursor or 0)
         waiting = [c for c in self.sandbox.comments if c.seq > after]
+        if self.clock is not None:  # a simulated week: only what has been posted by now
+            now = self.clock()
+            arrived = 0
+            while arrived < len(waiting) and (
+                waiting[arrived].author_id == self.account_id  # our own notices
+                or datetime.fromisoformat(waiting[arrived].created_at) <= now
+            ):
+                arrived += 1
+            waiting = waiting[:arrived]
         page = waiting[: self.page_size]
         comments = [
             self._to_comment(c) for c in page if c.author_id != self.account_id and not c.deleted

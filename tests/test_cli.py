@@ -81,6 +81,11 @@ def test_demo_runs_end_to_end_and_summarises():
     assert escalated >= 10
     # safeguarding comments are summarised without their words
     assert "i just want to die" not in result.stdout
+    # the simulated week shows every part of the acknowledgement chain
+    assert re.search(r"acknowledged by the backup after the 75% alert: [1-9]", result.stdout)
+    assert re.search(r"breach reported to Sarah Linton \(SLT\): [1-9]", result.stdout)
+    assert "route: CEOP" in result.stdout and "(ref CEOP: demo-0001)" in result.stdout
+    assert "evidence record exported:" in result.stdout
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
