@@ -173,8 +173,8 @@ def acknowledgement_summary(
         e = example[0]
         out.append(f"    e.g. item {e['id']} ({e['kind']}), due {e['due_at']}: {e['rule']}")
     steps = store.rows(
-        "select step, count(*) n from notifications where status = 'sent' "
-        "group by step order by step"
+        "select case when step like 'digest-%' then 'digest' else step end as step, "
+        "count(*) n from notifications where status = 'sent' group by 1 order by 1"
     )
     out.append(
         "  emails written to the outbox: " + ", ".join(f"{r['step']} {r['n']}" for r in steps)

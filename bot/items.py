@@ -145,9 +145,11 @@ class AckDesk:
         return sorted(out, key=lambda step: step[0])
 
     def tick(self) -> list[str]:
-        """Send every step whose time has come; returns what happened, for the log."""
+        """Send every step whose time has come, and the digests; returns what was sent."""
+        from bot.digest import send_digests
+
         now = self.store.now()
-        done = []
+        done = send_digests(self)
         for item in self.store.db["items"].rows_where("status in ('open', 'breached')"):
             for at, step, people in self.steps(item):
                 if at > now:

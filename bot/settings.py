@@ -132,6 +132,7 @@ class Acknowledgement(_Strict):
     reminders_before_minutes: list[Annotated[int, Field(gt=0)]] = [240, 60]
     backup_at_fraction: float = Field(default=0.75, gt=0, lt=1)
     dsl_ack_minutes: int = Field(default=60, gt=0)
+    digest_times: list[time] = [time(8, 0), time(15, 30)]  # school time, working days only
     leave: list[Leave] = []
 
 

@@ -120,17 +120,21 @@ def test_reminders_backup_and_breach_each_sent_once_across_a_restart(tmp_path, m
     pipeline.run_once()
     clock.now = MONDAY + timedelta(hours=21)  # past 4h-before and the 75% backup point
     pipeline.tick()
-    steps = sorted(m["Subject"] for m in sink.messages)
+
+    def item_mail():
+        return [m for m in sink.messages if "digest" not in m["Subject"]]
+
+    steps = sorted(m["Subject"] for m in item_mail())
     assert len(steps) == 2 and any("backup needed" in s for s in steps)
     # a restart: a new desk on the same database sends nothing again
     _, desk2 = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock, port)
     desk2.store.now = clock
     desk2.tick()
-    assert len(sink.messages) == 2
+    assert len(item_mail()) == 2
     clock.now = MONDAY + timedelta(hours=24, minutes=1)
     desk2.tick()
     desk2.tick()
-    breach = [m for m in sink.messages if "deadline missed" in m["Subject"]]
+    breach = [m for m in item_mail() if "deadline missed" in m["Subject"]]
     settings = desk.settings
     assert sorted(m["To"] for m in breach) == sorted(
         {p.email for p in settings.administrators} | {settings.slt.email}
@@ -155,12 +159,14 @@ def test_failed_send_is_recorded_and_retried(tmp_path, make_pipeline, smtp):
     pipeline.run_once()
     clock.now = MONDAY + timedelta(hours=21)
     pipeline.tick()
-    rows = desk.store.rows("select * from notifications")
+    rows = desk.store.rows("select * from notifications where item_id != 0")
     assert rows and all(r["status"] == "failed" and r["attempts"] == 1 for r in rows)
+    digests = desk.store.rows("select * from notifications where item_id = 0")
+    assert digests and all(r["status"] == "failed" and r["attempts"] == 2 for r in digests)
     desk.notifier.mailer = SmtpMailer(desk.settings.email.model_copy(update={"port": port}))
     pipeline.tick()
     assert {r["status"] for r in desk.store.rows("select * from notifications")} == {"sent"}
-    assert len(sink.messages) == len(rows)
+    assert len(sink.messages) == len(rows) + len(digests)
 
 
 def test_dsl_alert_is_urgent_carries_no_comment_text_and_suggests_a_route(tmp_path, make_pipeline):
@@ -173,7 +179,9 @@ def test_dsl_alert_is_urgent_carries_no_comment_text_and_suggests_a_route(tmp_pa
     assert item["due_at"] == "2026-11-16T10:00:00+00:00"  # one hour, in working hours
     [esc] = desk.store.rows("select * from escalations")
     assert esc["urgent"] == 1 and esc["route"].startswith("Children's social care")
-    mails = sorted((tmp_path / "outbox").glob("*.eml"))
+    mails = [
+        p for p in sorted((tmp_path / "outbox").glob("*.eml")) if b"digest" not in p.read_bytes()
+    ]
     assert len(mails) == 2  # DSL and deputy
     for path in mails:
         message = email.message_from_bytes(path.read_bytes())
@@ -274,3 +282,26 @@ def test_ack_cli_twice_is_harmless(tmp_path):
         ],
     )
     assert "referred" in refer.output
+
+
+def test_digests_on_working_days_once_per_slot_without_comment_text(tmp_path, make_pipeline):
+    saturday = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    clock = Clock(MONDAY - timedelta(hours=1))
+    platform = one_comment("this school is sh!t", at=MONDAY - timedelta(hours=2))
+    pipeline, desk = build(tmp_path, platform, make_pipeline, clock)
+    pipeline.run_once()
+    clock.now = MONDAY  # 09:00 on a Monday: the 08:00 digest is due
+    pipeline.tick()
+    pipeline.tick()
+    digests = desk.store.rows("select * from notifications where step like 'digest-%'")
+    assert len(digests) == len(desk.settings.administrators)
+    assert {d["step"] for d in digests} == {"digest-2026-11-16T08:00+00:00"}
+    bodies = [p.read_bytes().decode() for p in sorted((tmp_path / "outbox").glob("*.eml"))]
+    digest_bodies = [b for b in bodies if "digest" in b]
+    assert digest_bodies and all("sh!t" not in b for b in digest_bodies)
+    assert any("Offensive language" in b for b in digest_bodies)
+    clock.now = saturday
+    before = desk.store.rows("select count(*) n from notifications where step like 'digest-%'")
+    pipeline.tick()
+    after = desk.store.rows("select count(*) n from notifications where step like 'digest-%'")
+    assert before == after  # no digests at the weekend
