@@ -20,6 +20,25 @@ def example_data() -> dict:
     return tomllib.loads(EXAMPLE_CONFIG.read_text())
 
 
+def write_config(folder: Path) -> Path:
+    """The example configuration, copied into `folder` with its paths pointing back at the
+    repository's rules, templates and scenario and its database, outbox and secrets in
+    `folder`; rules only, so subprocesses start fast."""
+    base = EXAMPLE_CONFIG.parent
+    text = (
+        EXAMPLE_CONFIG.read_text()
+        .replace('"sandbox/', f'"{base}/sandbox/')
+        .replace('database = "../var/modbot.db"', f'database = "{folder}/m.db"')
+        .replace('rules_dir = "rules"', f'rules_dir = "{base}/rules"')
+        .replace('templates_dir = "templates"', f'templates_dir = "{base}/templates"')
+        .replace('outbox_dir = "../var/outbox"', f'outbox_dir = "{folder}/outbox"')
+        .replace('backend = "auto"', 'backend = "none"')
+    )
+    path = folder / "modbot.toml"
+    path.write_text(text)
+    return path
+
+
 @pytest.fixture
 def settings_data() -> dict:
     return example_data()

@@ -19,7 +19,7 @@ from bot.notify import SmtpMailer
 from bot.settings import REPO_ROOT
 from bot.web import make_app
 from connectors.sandbox import SandboxPlatform
-from tests.conftest import make_settings
+from tests.conftest import make_settings, write_config
 
 
 class Clock:
@@ -243,18 +243,7 @@ def test_signed_links_valid_expired_forged_replayed(tmp_path, make_pipeline):
 
 
 def test_ack_cli_twice_is_harmless(tmp_path):
-    cfg = tmp_path / "m.toml"
-    base = REPO_ROOT / "config"
-    cfg.write_text(
-        (base / "modbot.example.toml")
-        .read_text()
-        .replace('"sandbox/', f'"{base}/sandbox/')
-        .replace('database = "../var/modbot.db"', f'database = "{tmp_path}/m.db"')
-        .replace('rules_dir = "rules"', f'rules_dir = "{base}/rules"')
-        .replace('templates_dir = "templates"', f'templates_dir = "{base}/templates"')
-        .replace('outbox_dir = "../var/outbox"', f'outbox_dir = "{tmp_path}/outbox"')
-        .replace('backend = "auto"', 'backend = "none"')
-    )
+    cfg = write_config(tmp_path)
     runner = CliRunner()
     assert runner.invoke(cli, ["--config", str(cfg), "run", "--once"]).exit_code == 0
     listed = runner.invoke(cli, ["--config", str(cfg), "items"])

@@ -9,7 +9,7 @@ import pytest
 from bot.errors import AuthExpired, TransientError
 from bot.store import Store
 from connectors.sandbox import SandboxPlatform
-from tests.conftest import SMALL_SCENARIO, make_settings
+from tests.conftest import SMALL_SCENARIO, make_settings, write_config
 
 
 class SimulatedCrash(BaseException):
@@ -128,23 +128,7 @@ def test_real_process_kill_and_rerun(tmp_path):
     import sys
     import textwrap
 
-    cfg = tmp_path / "modbot.toml"
-    data = (
-        make_settings()
-        .source.read_text()
-        .replace(
-            'scenario = "sandbox/school_week.jsonl"',
-            f'scenario = "{(make_settings().base_dir / "sandbox/school_week.jsonl")}"',
-        )
-        .replace('database = "../var/modbot.db"', f'database = "{tmp_path / "m.db"}"')
-        .replace('rules_dir = "rules"', f'rules_dir = "{make_settings().base_dir / "rules"}"')
-        .replace(
-            'templates_dir = "templates"',
-            f'templates_dir = "{make_settings().base_dir / "templates"}"',
-        )
-        .replace('backend = "auto"', 'backend = "none"')
-    )
-    cfg.write_text(data)
+    cfg = write_config(tmp_path)
     killer = textwrap.dedent("""
         import os, signal, sys
         import connectors.sandbox as sb

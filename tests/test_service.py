@@ -11,7 +11,7 @@ import pytest
 
 from bot.errors import LockHeld
 from bot.service import process_lock, run_forever
-from bot.settings import REPO_ROOT
+from tests.conftest import write_config
 
 
 def test_second_copy_is_refused(tmp_path):
@@ -42,16 +42,7 @@ def _wait_for_polls(pipeline, timeout: float = 30) -> None:
 
 
 def test_sigterm_stops_modbot_run_cleanly(tmp_path):
-    cfg = tmp_path / "m.toml"
-    example = (REPO_ROOT / "config" / "modbot.example.toml").read_text()
-    base = REPO_ROOT / "config"
-    cfg.write_text(
-        example.replace('"sandbox/', f'"{base}/sandbox/')
-        .replace('database = "../var/modbot.db"', f'database = "{tmp_path}/m.db"')
-        .replace('rules_dir = "rules"', f'rules_dir = "{base}/rules"')
-        .replace('templates_dir = "templates"', f'templates_dir = "{base}/templates"')
-        .replace('backend = "auto"', 'backend = "none"')
-    )
+    cfg = write_config(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "--config", str(cfg), "--log-level", "INFO", "run"],
         stdout=subprocess.PIPE,
