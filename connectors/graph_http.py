@@ -1,0 +1,138 @@
+"""The HTTP layer under facebook-sdk (Facebook Pages and Instagram share the Graph API).
+
+facebook-sdk 3.1.0 (2018) hard-codes its host, sends no timeout, drops response headers and
+accepts only API versions up to 3.1. This module gives it a `requests.Session` that sends to
+the account's base URL, applies timeouts, retries connection failures (nothing was sent, so a
+retry cannot act twice), and keeps the platform's usage headers; and it maps every way a call
+can fail onto modbot's exception tree."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+import facebook
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from bot.errors import (
+    AuthExpired,
+    CommentGone,
+    ConnectorError,
+    PermissionMissing,
+    RateLimited,
+    TransientError,
+)
+
+DEFAULT_VERSION = "v21.0"  # live until January 2027; configurable per account later
+RATE_LIMIT_CODES = {4, 17, 32, 613}
+PERMISSION_CODES = {10, 200}
+T = TypeVar("T")
+
+
+class GraphSession(requests.Session):
+    """Rewrites facebook-sdk's fixed host to `base_url`, adds a timeout, keeps usage headers."""
+
+    def __init__(self, base_url: str = facebook.FACEBOOK_GRAPH_URL, timeout: float = 20):
+        super().__init__()
+        self.base_url = base_url.rstrip("/") + "/"
+        self.timeout = timeout
+        self.usage: dict[str, object] = {}
+        self.last_status: int | None = None
+        retry = Retry(
+            total=3,
+            connect=3,
+            read=0,
+            status=0,
+            backoff_factor=0.5,
+            allowed_methods=None,
+            raise_on_status=False,
+        )
+        self.mount("https://", HTTPAdapter(max_retries=retry))
+        self.mount("http://", HTTPAdapter(max_retries=retry))
+        self.hooks["response"].append(self._remember)
+
+    def _remember(self, response: requests.Response, *args, **kwargs) -> None:
+        self.last_status = response.status_code
+        for header in ("X-App-Usage", "X-Business-Use-Case-Usage", "X-Page-Usage"):
+            if header in response.headers:
+                try:
+                    self.usage[header] = json.loads(response.headers[header])
+                except ValueError:
+                    self.usage[header] = response.headers[header]
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith(facebook.FACEBOOK_GRAPH_URL):
+            url = self.base_url + url[len(facebook.FACEBOOK_GRAPH_URL) :]
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
+        return super().request(method, url, *args, **kwargs)
+
+    def retry_after(self) -> float | None:
+        """Minutes until access returns, from X-Business-Use-Case-Usage, in seconds."""
+        buc = self.usage.get("X-Business-Use-Case-Usage")
+        if isinstance(buc, dict):
+            waits = [
+                entry.get("estimated_time_to_regain_access", 0)
+                for entries in buc.values()
+                if isinstance(entries, list)
+                for entry in entries
+                if isinstance(entry, dict)
+            ]
+            if waits and max(waits) > 0:
+                return 60.0 * max(waits)
+        return None
+
+
+def make_graph(token: str, session: GraphSession, version: str = DEFAULT_VERSION):
+    graph = facebook.GraphAPI(access_token=token, session=session)
+    graph.version = version  # the constructor refuses anything after 3.1
+    return graph
+
+
+def call(session: GraphSession, platform: str, account: str, fn: Callable[[], T]) -> T:
+    """Run one Graph API call; translate every failure into modbot's exception tree."""
+    where = {"platform": platform, "account": account}
+    try:
+        return fn()
+    except facebook.GraphAPIError as exc:
+        result = exc.result if isinstance(exc.result, dict) else {}
+        error = result.get("error", {}) if isinstance(result.get("error"), dict) else {}
+        code, subcode = error.get("code"), error.get("error_subcode")
+        message = f"Graph API error {code}: {exc.message}"
+        if code == 190:
+            raise AuthExpired(message + " (token expired or revoked)", **where) from None
+        if code in PERMISSION_CODES:
+            raise PermissionMissing(
+                message, permission=_permission_in(str(exc.message)), **where
+            ) from None
+        if code in RATE_LIMIT_CODES or session.last_status == 429:
+            raise RateLimited(message, retry_after=session.retry_after(), **where) from None
+        if code == 100 and subcode == 33:
+            raise CommentGone(message, **where) from None
+        if not error:  # "Maintype was not text, image, or querystring": an HTML error page
+            raise TransientError(
+                f"unreadable reply (HTTP {session.last_status})", **where
+            ) from None
+        raise ConnectorError(message, **where) from None
+    except KeyError as exc:  # facebook-sdk reads a missing Content-Type as KeyError
+        raise TransientError(f"reply without {exc} (HTTP {session.last_status})", **where) from None
+    except ValueError as exc:  # a truncated or malformed JSON body
+        raise TransientError(f"malformed reply: {exc}", **where) from None
+    except requests.RequestException as exc:
+        raise TransientError(f"network: {type(exc).__name__}", **where) from None
+
+
+def _permission_in(message: str) -> str:
+    for name in (
+        "pages_manage_engagement",
+        "pages_read_user_content",
+        "pages_read_engagement",
+        "pages_show_list",
+        "instagram_manage_comments",
+        "instagram_basic",
+    ):
+        if name in message:
+            return name
+    return "pages_manage_engagement"

@@ -1,0 +1,218 @@
+"""The real facebook-sdk client code against the Graph API's documented reply shapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+import responses
+
+from bot.errors import AuthExpired, CommentGone, PermissionMissing, RateLimited, TransientError
+from bot.models import Delete, Hide, Notice, Unhide
+from bot.settings import EXAMPLE_CONFIG, parse_settings
+from connectors.facebook import FacebookConnector
+from connectors.graph_http import GraphSession
+from tests.conftest import example_data
+
+FIXTURES = Path(__file__).parent / "fixtures" / "facebook"
+PAGE = "123456789012345"
+BASE = "https://graph.facebook.com/v21.0"
+TOKEN = "EAAB-test-page-token-000"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def connector(base_url: str = "https://graph.facebook.com/") -> FacebookConnector:
+    return FacebookConnector(PAGE, TOKEN, GraphSession(base_url, timeout=5), clock=lambda: NOW)
+
+
+def serve_reads(rsps, base: str = BASE) -> None:
+    posts = f"{base}/{PAGE}/published_posts"
+    rsps.add(
+        responses.GET,
+        posts,
+        json=fixture("posts_page2.json"),
+        match=[
+            responses.matchers.query_param_matcher({"after": "QVFIUmAfter1"}, strict_match=False)
+        ],
+    )
+    rsps.add(responses.GET, posts, json=fixture("posts_page1.json"))
+    rsps.add(responses.GET, f"{base}/{PAGE}_1001/comments", json=fixture("comments_1001.json"))
+    rsps.add(responses.GET, f"{base}/{PAGE}_1000/comments", json=fixture("comments_1000.json"))
+
+
+@responses.activate
+def test_reads_posts_and_comments_with_replies_through_paging():
+    serve_reads(responses)
+    result = connector().fetch(None)
+    ids = [c.comment_id for c in result.comments]
+    assert ids == ["1000_3001", "1000_3002", "1001_2001", "1001_2003"]  # oldest first, no own
+    photo = result.comments[1]
+    assert photo.has_attachment and photo.author_handle == "Parent Two"
+    assert json.loads(result.cursor) == {"newest": "2026-11-16T16:30:00+0000"}
+    first = responses.calls[0].request
+    query = parse_qs(urlparse(first.url).query)
+    assert urlparse(first.url).path == f"/v21.0/{PAGE}/published_posts"
+    assert query["access_token"] == [TOKEN] and query["limit"] == ["25"]
+    assert int(query["since"][0]) == int(NOW.timestamp()) - 14 * 86400
+    assert "after=QVFIUmAfter1" in responses.calls[1].request.url  # the second page of posts
+    comments_call = parse_qs(urlparse(responses.calls[2].request.url).query)
+    assert comments_call["filter"] == ["stream"]
+    assert comments_call["order"] == ["reverse_chronological"]
+    assert "is_hidden" in comments_call["fields"][0]
+
+
+@responses.activate
+def test_stops_at_what_was_already_seen():
+    serve_reads(responses)
+    cursor = json.dumps({"newest": "2026-11-16T16:10:00+0000"})
+    result = connector().fetch(cursor)
+    assert [c.comment_id for c in result.comments] == ["1001_2001", "1001_2003"]
+
+
+@responses.activate
+def test_empty_page():
+    responses.add(responses.GET, f"{BASE}/{PAGE}/published_posts", json=fixture("empty.json"))
+    result = connector().fetch(None)
+    assert result.comments == [] and result.cursor is None
+
+
+@responses.activate
+def test_hide_unhide_delete_and_notice_send_the_documented_requests():
+    c = connector()
+    responses.add(responses.POST, f"{BASE}/1001_2003", json={"success": True})
+    responses.add(responses.DELETE, f"{BASE}/1001_2003", json={"success": True})
+    responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
+    c.apply(Hide("1001_2003"))
+    c.apply(Unhide("1001_2003"))
+    c.apply(Delete("1001_2003"))
+    ref = c.apply(Notice("1001_2003", post_id=f"{PAGE}_1001", text="We have hidden a comment."))
+    bodies = [parse_qs(call.request.body) for call in responses.calls]
+    assert bodies[0]["is_hidden"] == ["true"] and bodies[1]["is_hidden"] == ["false"]
+    assert responses.calls[2].request.method == "DELETE"
+    assert bodies[3]["message"] == ["We have hidden a comment."]
+    assert ref == "1001_2099"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "headers", "error"),
+    [
+        ("error_190.json", 400, {}, AuthExpired),
+        ("error_10.json", 400, {}, PermissionMissing),
+        (
+            "error_32.json",
+            400,
+            {
+                "X-Business-Use-Case-Usage": json.dumps(
+                    {
+                        PAGE: [
+                            {
+                                "type": "pages",
+                                "call_count": 100,
+                                "total_cputime": 20,
+                                "total_time": 30,
+                                "estimated_time_to_regain_access": 12,
+                            }
+                        ]
+                    }
+                )
+            },
+            RateLimited,
+        ),
+        ("error_100_33.json", 400, {}, CommentGone),
+    ],
+)
+@responses.activate
+def test_graph_errors_map_onto_modbot_errors(body, status, headers, error):
+    responses.add(
+        responses.POST, f"{BASE}/1001_2003", json=fixture(body), status=status, headers=headers
+    )
+    with pytest.raises(error) as info:
+        connector().apply(Hide("1001_2003"))
+    if error is RateLimited:
+        assert info.value.retry_after == 720
+    if error is PermissionMissing:
+        assert info.value.permission == "pages_read_engagement"
+    assert TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {
+            "body": "<html><body>502 Bad Gateway</body></html>",
+            "status": 502,
+            "content_type": "text/html",
+        },
+        {"body": "<html>Too Many Requests</html>", "status": 429, "content_type": "text/html"},
+        {"body": '{"data": [{"id": "1001_', "status": 200, "content_type": "application/json"},
+        {"body": requests.exceptions.ReadTimeout("read timed out")},
+    ],
+)
+@responses.activate
+def test_transport_failures_are_transient(reply):
+    responses.add(responses.GET, f"{BASE}/{PAGE}/published_posts", **reply)
+    with pytest.raises(TransientError):
+        connector().fetch(None)
+
+
+@responses.activate
+def test_through_the_pipeline_errors_keep_the_cursor_and_update_health(tmp_path, rules_only):
+    from bot.app import build_pipeline
+
+    data = example_data()
+    data["accounts"] = [
+        {
+            "platform": "facebook",
+            "account_id": PAGE,
+            "display_name": "LKS",
+            "mode": "enforce",
+            "token_env": "MODBOT_TEST_FB_TOKEN",
+        }
+    ]
+    settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": TOKEN})
+    key = settings.accounts[0].key
+    pipeline, _ = build_pipeline(
+        settings,
+        tmp_path / "m.db",
+        connectors={key: connector()},
+        classifiers=rules_only,
+        outbox=tmp_path / "outbox",
+    )
+    serve_reads(responses)
+    responses.add(responses.POST, f"{BASE}/1001_2003", json={"success": True})
+    responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
+    [report] = pipeline.run_once()
+    assert report.health == "ok" and report.processed == 4
+    cursor = pipeline.store.cursor(key)
+    assert json.loads(cursor)["newest"] == "2026-11-16T16:30:00+0000"
+    hides = [
+        c
+        for c in responses.calls
+        if c.request.method == "POST" and urlparse(c.request.url).path.endswith("/1001_2003")
+    ]
+    assert len(hides) == 1
+    responses.reset()
+    responses.add(
+        responses.GET, f"{BASE}/{PAGE}/published_posts", json=fixture("error_190.json"), status=400
+    )
+    [report] = pipeline.run_once()
+    account = pipeline.store.db["accounts"].get(key)
+    assert report.health == "auth_expired" and account["health"] == "auth_expired"
+    assert account["cursor"] == cursor
+    assert TOKEN not in (account["last_error"] or "")
+
+
+@responses.activate
+def test_base_url_points_the_sdk_at_another_host():
+    serve_reads(responses, base="http://127.0.0.1:9/v21.0")
+    result = connector("http://127.0.0.1:9").fetch(None)
+    assert len(result.comments) == 4
+    assert all(c.request.url.startswith("http://127.0.0.1:9/") for c in responses.calls)
