@@ -27,7 +27,18 @@ def build_connector(settings: Settings, account: Account, database: Path) -> Con
     if token is None:
         raise ConfigError(f"accounts[{account.key}]: no token found in {account.token_env}")
     register_secret(token.get_secret_value())
+    if account.platform == "facebook":
+        from connectors.facebook import FacebookConnector
+        from connectors.graph_http import GraphSession
+
+        session = GraphSession(account.api_base_url or "https://graph.facebook.com/")
+        return FacebookConnector(
+            account.account_id,
+            token.get_secret_value(),
+            session,
+            window_days=account.post_window_days,
+        )
     raise ConfigError(
         f"accounts[{account.key}]: the {account.platform} connector is not available in this "
-        'version yet; use mode = "shadow" with the sandbox, or see the README'
+        "version yet (Facebook is); see the README"
     )

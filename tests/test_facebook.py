@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -216,3 +217,77 @@ def test_base_url_points_the_sdk_at_another_host():
     result = connector("http://127.0.0.1:9").fetch(None)
     assert len(result.comments) == 4
     assert all(c.request.url.startswith("http://127.0.0.1:9/") for c in responses.calls)
+
+
+def test_run_once_against_a_local_graph_server(tmp_path):
+    """`modbot run --once` with the account's api_base_url pointed at a local HTTP server."""
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.conftest import write_config
+
+    seen: list[tuple[str, str, str]] = []
+
+    class Graph(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _reply(self, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            path = urlparse(self.path).path
+            seen.append(("GET", path, ""))
+            if path.endswith("/published_posts"):
+                self._reply(fixture("posts_page2.json"))
+            elif path.endswith("_1000/comments"):
+                self._reply(fixture("comments_1001.json"))
+            else:
+                self._reply(fixture("empty.json"))
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", 0))
+            body = self.rfile.read(length).decode()
+            path = urlparse(self.path).path
+            seen.append(("POST", path, body))
+            self._reply({"id": "1000_9999"} if path.endswith("/comments") else {"success": True})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Graph)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cfg = write_config(tmp_path)
+        account = (
+            f'[[accounts]]\nplatform = "facebook"\naccount_id = "{PAGE}"\n'
+            f'display_name = "LKS"\nmode = "enforce"\n'
+            f'token_env = "MODBOT_TEST_FB_TOKEN"\n'
+            f'api_base_url = "http://127.0.0.1:{server.server_port}"\n'
+        )
+        text = re.sub(
+            r'\[\[accounts\]\]\nplatform = "sandbox"\n(?:[^\n]+\n)*?scenario = [^\n]+\n',
+            account,
+            cfg.read_text(),
+            count=1,
+        )
+        cfg.write_text(text)
+        env = {"MODBOT_TEST_FB_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"}
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(cfg), "run", "--once"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    posts = [s for s in seen if s[0] == "POST"]
+    assert ("POST", "/v21.0/1001_2003", f"is_hidden=true&access_token={TOKEN}") in posts
+    assert any(p[1] == f"/v21.0/{PAGE}_1000/comments" and "message=" in p[2] for p in posts)
+    assert TOKEN not in result.stderr and TOKEN not in result.stdout
