@@ -38,7 +38,18 @@ def build_connector(settings: Settings, account: Account, database: Path) -> Con
             session,
             window_days=account.post_window_days,
         )
+    if account.platform == "instagram":
+        from connectors.graph_http import GraphSession
+        from connectors.instagram import InstagramConnector
+
+        session = GraphSession(account.api_base_url or "https://graph.facebook.com/")
+        return InstagramConnector(
+            account.account_id,
+            token.get_secret_value(),
+            session,
+            window_days=account.post_window_days,
+        )
     raise ConfigError(
         f"accounts[{account.key}]: the {account.platform} connector is not available in this "
-        "version yet (Facebook is); see the README"
+        "version yet (Facebook and Instagram are); see the README"
     )

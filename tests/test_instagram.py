@@ -1,0 +1,68 @@
+"""Instagram over the Graph API: the real facebook-sdk code against documented reply shapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import responses
+
+from bot.models import Hide, Notice, Unhide
+from connectors.graph_http import GraphSession
+from connectors.instagram import InstagramConnector
+
+FIXTURES = Path(__file__).parent / "fixtures" / "instagram"
+IG_USER = "17841400000000000"
+BASE = "https://graph.facebook.com/v21.0"
+TOKEN = "EAAB-test-ig-token-000"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def connector() -> InstagramConnector:
+    return InstagramConnector(IG_USER, TOKEN, GraphSession(timeout=5), clock=lambda: NOW)
+
+
+@responses.activate
+def test_reads_recent_media_comments_and_replies_but_not_our_own():
+    responses.add(responses.GET, f"{BASE}/{IG_USER}/media", json=fixture("media.json"))
+    responses.add(
+        responses.GET, f"{BASE}/17900000000000001/comments", json=fixture("comments.json")
+    )
+    result = connector().fetch(None)
+    assert [c.comment_id for c in result.comments] == [
+        "17850000000000001",
+        "17850000000000002",
+        "17850000000000003",
+    ]
+    reply = result.comments[2]
+    assert reply.parent_id == "17850000000000001" and reply.author_handle == "hater_99"
+    # the old media (outside the 14-day window) was not read, nor the next media page
+    paths = [urlparse(c.request.url).path for c in responses.calls]
+    assert paths == [f"/v21.0/{IG_USER}/media", "/v21.0/17900000000000001/comments"]
+    fields = parse_qs(urlparse(responses.calls[1].request.url).query)["fields"][0]
+    assert "replies{" in fields and "hidden" in fields
+    responses.calls.reset()
+    assert json.loads(result.cursor) == {"newest": "2026-11-18T16:20:00+0000"}
+    again = connector().fetch(result.cursor)
+    assert again.comments == []  # nothing newer than the cursor (our own reply is skipped)
+
+
+@responses.activate
+def test_hide_unhide_and_notice_as_a_new_comment_on_the_media():
+    responses.add(responses.POST, f"{BASE}/17850000000000003", json={"success": True})
+    responses.add(
+        responses.POST, f"{BASE}/17900000000000001/comments", json={"id": "17850000000000099"}
+    )
+    c = connector()
+    c.apply(Hide("17850000000000003"))
+    c.apply(Unhide("17850000000000003"))
+    ref = c.apply(Notice("17850000000000003", post_id="17900000000000001", text="Removed."))
+    bodies = [parse_qs(call.request.body) for call in responses.calls]
+    assert bodies[0]["hide"] == ["true"] and bodies[1]["hide"] == ["false"]
+    assert bodies[2]["message"] == ["Removed."] and ref == "17850000000000099"
