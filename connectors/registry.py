@@ -49,7 +49,9 @@ def build_connector(settings: Settings, account: Account, database: Path) -> Con
             session,
             window_days=account.post_window_days,
         )
-    raise ConfigError(
-        f"accounts[{account.key}]: the {account.platform} connector is not available in this "
-        "version yet (Facebook and Instagram are); see the README"
+    from connectors.x import XConnector, XSession
+
+    session = XSession(account.api_base_url or "https://api.twitter.com")
+    return XConnector(
+        account.account_id, token.get_secret_value(), session, window_days=account.post_window_days
     )

@@ -291,3 +291,30 @@ def test_run_once_against_a_local_graph_server(tmp_path):
     assert ("POST", "/v21.0/1001_2003", f"is_hidden=true&access_token={TOKEN}") in posts
     assert any(p[1] == f"/v21.0/{PAGE}_1000/comments" and "message=" in p[2] for p in posts)
     assert TOKEN not in result.stderr and TOKEN not in result.stdout
+
+
+@responses.activate
+def test_accounts_check_names_the_owner_and_missing_permissions():
+    from connectors.accounts_check import check
+
+    responses.add(responses.GET, f"{BASE}/me", json={"id": PAGE, "name": "Little Kinvaston"})
+    responses.add(
+        responses.GET,
+        f"{BASE}/debug_token",
+        json={
+            "data": {
+                "app_id": "1",
+                "type": "PAGE",
+                "is_valid": True,
+                "profile_id": PAGE,
+                "scopes": ["pages_show_list", "pages_read_engagement", "pages_read_user_content"],
+            }
+        },
+    )
+    report = check(connector())
+    assert report.owner == f"Little Kinvaston (id {PAGE})"
+    assert report.missing == {"pages_manage_engagement"} and not report.ok
+    responses.reset()
+    responses.add(responses.GET, f"{BASE}/me", json=fixture("error_190.json"), status=400)
+    report = check(connector())
+    assert "token expired or revoked" in report.problem
