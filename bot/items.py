@@ -175,6 +175,26 @@ class AckDesk:
                         done.append(f"item {item['id']}: {step} -> {person.name}")
         return done
 
+    # --- accounts ----------------------------------------------------------------------------
+    def account_alert(self, account, health: str, error: str) -> list[str]:
+        """Tell every administrator (and the DSL) that an account is not being watched. Once
+        per failure episode: the step names the account and its last good poll."""
+        row = self.store.db["accounts"].get(account.key)
+        step = f"account-{account.key}-{row['last_ok_at'] or 'never'}"
+        subject = f"[modbot] ACTION NEEDED: {account.display_name} is not being watched"
+        context = {
+            "account": account.display_name,
+            "health": health.replace("_", " "),
+            "error": error,
+            "school": self.settings.school.name,
+            "since": row["last_ok_at"] or "the start",
+        }
+        sent = []
+        for person in [*self.settings.administrators, self.settings.dsl]:
+            if self.notifier.notify(0, step, person, subject, "account", context) == "sent":
+                sent.append(person.name)
+        return sent
+
     # --- acknowledging ---------------------------------------------------------------------------
     def acknowledge(self, item_id: int, by: str, via: str = "cli") -> str:
         item = self.store.db["items"].get(item_id)

@@ -16,7 +16,7 @@ from datetime import datetime
 import structlog
 
 from bot.actions import Executor, Outcome
-from bot.errors import AuthExpired, ConnectorError, RateLimited
+from bot.errors import AuthExpired, ConnectorError, PermissionMissing, RateLimited
 from bot.models import Category, Comment, Decision, DecisionAction, Severity, Verdict
 from bot.policy import decide
 from bot.settings import Account, Settings
@@ -111,16 +111,17 @@ class Pipeline:
         bound = log.bind(account=acct.key)
         try:
             self._fetch_all(acct, report)
-        except AuthExpired as exc:
-            report.health = "auth_expired"
+        except (AuthExpired, PermissionMissing) as exc:
+            report.health = "auth_expired" if isinstance(exc, AuthExpired) else "permission_missing"
             report.errors.append(str(exc))
-            self.store.poll_failed(acct.key, "auth_expired", str(exc))
-            self.store.audit("account.auth_expired", platform=acct.platform, account=acct.key)
+            self.store.poll_failed(acct.key, report.health, str(exc))
+            self.store.audit(f"account.{report.health}", platform=acct.platform, account=acct.key)
             bound.error(
-                "token expired or revoked: this account is NOT being watched until an "
-                "administrator renews it",
+                "this account is NOT being watched until an administrator fixes its token",
                 error=str(exc),
             )
+            if self.desk is not None:  # an unwatched account is a safeguarding risk
+                self.desk.account_alert(acct, report.health, str(exc))
         except ConnectorError as exc:
             report.health = "failing"
             report.errors.append(str(exc))

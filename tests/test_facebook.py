@@ -318,3 +318,69 @@ def test_accounts_check_names_the_owner_and_missing_permissions():
     responses.add(responses.GET, f"{BASE}/me", json=fixture("error_190.json"), status=400)
     report = check(connector())
     assert "token expired or revoked" in report.problem
+
+
+ERROR_CASES = [
+    ({"json": fixture("error_190.json"), "status": 400}, "auth_expired", True),
+    ({"json": fixture("error_10.json"), "status": 400}, "permission_missing", True),
+    ({"json": fixture("error_32.json"), "status": 400}, "failing", False),
+    (
+        {"body": "<html>Too Many Requests</html>", "status": 429, "content_type": "text/html"},
+        "failing",
+        False,
+    ),
+    ({"body": "<html>502</html>", "status": 502, "content_type": "text/html"}, "failing", False),
+    (
+        {"body": '{"data": [{"id"', "status": 200, "content_type": "application/json"},
+        "failing",
+        False,
+    ),
+    ({"body": requests.exceptions.ReadTimeout("timed out")}, "failing", False),
+]
+
+
+@pytest.mark.parametrize(("reply", "health", "people_told"), ERROR_CASES)
+@responses.activate
+def test_each_error_ends_in_the_right_state(tmp_path, rules_only, reply, health, people_told):
+    from bot.app import build_pipeline
+
+    data = example_data()
+    data["accounts"] = [
+        {
+            "platform": "facebook",
+            "account_id": PAGE,
+            "display_name": "LKS",
+            "mode": "enforce",
+            "token_env": "MODBOT_TEST_FB_TOKEN",
+        }
+    ]
+    settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": TOKEN})
+    key = settings.accounts[0].key
+    pipeline, _ = build_pipeline(
+        settings,
+        tmp_path / "m.db",
+        connectors={key: connector()},
+        classifiers=rules_only,
+        outbox=tmp_path / "outbox",
+    )
+    serve_reads(responses)
+    responses.add(responses.POST, f"{BASE}/1001_2003", json={"success": True})
+    responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
+    pipeline.run_once()
+    cursor = pipeline.store.cursor(key)
+    comments_before = pipeline.store.rows("select count(*) n from comments")[0]["n"]
+    responses.reset()
+    responses.add(responses.GET, f"{BASE}/{PAGE}/published_posts", **reply)
+    pipeline.run_once()
+    pipeline.run_once()  # a second failure: still one alert per episode
+    account = pipeline.store.db["accounts"].get(key)
+    assert account["health"] == health and account["cursor"] == cursor
+    assert account["failures"] == 2
+    assert pipeline.store.rows("select count(*) n from comments")[0]["n"] == comments_before
+    alerts = pipeline.store.rows("select recipient from notifications where step like 'account-%'")
+    if people_told:
+        names = {a.name for a in settings.administrators} | {settings.dsl.name}
+        assert sorted(a["recipient"] for a in alerts) == sorted(names)
+    else:
+        assert alerts == []
+    assert TOKEN not in json.dumps(pipeline.store.rows("select * from audit"))

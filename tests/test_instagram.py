@@ -66,3 +66,13 @@ def test_hide_unhide_and_notice_as_a_new_comment_on_the_media():
     bodies = [parse_qs(call.request.body) for call in responses.calls]
     assert bodies[0]["hide"] == ["true"] and bodies[1]["hide"] == ["false"]
     assert bodies[2]["message"] == ["Removed."] and ref == "17850000000000099"
+
+
+@responses.activate
+def test_delete_sends_delete():
+    from bot.models import Delete
+
+    responses.add(responses.DELETE, f"{BASE}/17850000000000003", json={"success": True})
+    connector().apply(Delete("17850000000000003"))
+    assert responses.calls[0].request.method == "DELETE"
+    assert parse_qs(urlparse(responses.calls[0].request.url).query)["access_token"] == [TOKEN]

@@ -160,3 +160,14 @@ def test_base_url_routes_tweepy_to_another_host():
     result = connector("http://127.0.0.1:9").fetch(None)
     assert len(result.comments) == 3
     assert all(c.request.url.startswith("http://127.0.0.1:9/2/") for c in responses.calls)
+
+
+@responses.activate
+def test_unhide_sends_hidden_false():
+    from bot.models import Unhide
+
+    responses.add(
+        responses.PUT, f"{API}/tweets/1858000000000000101/hidden", json={"data": {"hidden": False}}
+    )
+    connector().apply(Unhide("1858000000000000101"))
+    assert json.loads(responses.calls[0].request.body) == {"hidden": False}
