@@ -17,6 +17,9 @@ from connectors.graph_http import DEFAULT_VERSION, GraphSession, call, make_grap
 
 COMMENT_FIELDS = "id,message,from,created_time,parent,permalink_url,attachment,is_hidden,can_hide"
 MAX_PAGES = 50
+# Comments of the last day are read again on every poll: the Graph API gives no edit time,
+# so an edited comment is found by its changed words (the store classifies it again).
+RECHECK = timedelta(hours=24)
 
 
 def parse_time(value: str) -> datetime:
@@ -90,7 +93,7 @@ class FacebookConnector(Connector):
                     except (KeyError, TypeError, ValueError) as exc:
                         problems.append(f"post {post['id']}: comment skipped ({exc!r})")
                         continue
-                    if newest_seen and comment.created_at < newest_seen:
+                    if newest_seen and comment.created_at < newest_seen - RECHECK:
                         done = True
                         break
                     if newest is None or comment.created_at > newest:

@@ -16,6 +16,9 @@ from connectors.graph_http import DEFAULT_VERSION, GraphSession, call, make_grap
 
 FIELDS = "id,text,timestamp,username,hidden,from"
 MAX_PAGES = 50
+# Comments of the last day are read again on every poll: the Graph API gives no edit time,
+# so an edited comment is found by its changed words (the store classifies it again).
+RECHECK = timedelta(hours=24)
 
 
 class InstagramConnector(Connector):
@@ -80,7 +83,7 @@ class InstagramConnector(Connector):
                         except (KeyError, TypeError, ValueError) as exc:
                             problems.append(f"media {item['id']}: comment skipped ({exc!r})")
                             continue
-                        if newest_seen and comment.created_at < newest_seen:
+                        if newest_seen and comment.created_at < newest_seen - RECHECK:
                             continue
                         if newest is None or comment.created_at > newest:
                             newest = comment.created_at

@@ -73,9 +73,11 @@ def test_reads_posts_and_comments_with_replies_through_paging():
 @responses.activate
 def test_stops_at_what_was_already_seen():
     serve_reads(responses)
-    cursor = json.dumps({"newest": "2026-11-16T16:10:00+0000"})
+    # comments older than a day before the newest seen are not read again
+    cursor = json.dumps({"newest": "2026-11-17T16:10:00+0000"})
     result = connector().fetch(cursor)
     assert [c.comment_id for c in result.comments] == ["1001_2001", "1001_2003"]
+    assert json.loads(result.cursor) == {"newest": "2026-11-17T16:10:00+0000"}
 
 
 @responses.activate
@@ -384,3 +386,47 @@ def test_each_error_ends_in_the_right_state(tmp_path, rules_only, reply, health,
     else:
         assert alerts == []
     assert TOKEN not in json.dumps(pipeline.store.rows("select * from audit"))
+
+
+@responses.activate
+def test_an_edited_comment_is_classified_again(tmp_path, rules_only):
+    from bot.app import build_pipeline
+
+    data = example_data()
+    data["accounts"] = [
+        {
+            "platform": "facebook",
+            "account_id": PAGE,
+            "display_name": "LKS",
+            "mode": "enforce",
+            "token_env": "MODBOT_TEST_FB_TOKEN",
+        }
+    ]
+    settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": TOKEN})
+    key = settings.accounts[0].key
+    pipeline, _ = build_pipeline(
+        settings,
+        tmp_path / "m.db",
+        connectors={key: connector()},
+        classifiers=rules_only,
+        outbox=tmp_path / "outbox",
+    )
+    serve_reads(responses)
+    responses.add(responses.POST, f"{BASE}/1001_2003", json={"success": True})
+    responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
+    responses.add(responses.POST, f"{BASE}/1001_2001", json={"success": True})
+    pipeline.run_once()
+    assert pipeline.store.rows("select action from decisions where comment_id = '1001_2001'") == [
+        {"action": "respond"}
+    ]
+    edited = fixture("comments_1001.json")
+    edited["data"][2]["message"] = "When is pick up? you useless f u c k i n g idiots"
+    responses.replace(responses.GET, f"{BASE}/{PAGE}_1001/comments", json=edited)
+    pipeline.run_once()
+    actions = pipeline.store.rows(
+        "select action from decisions where comment_id = '1001_2001' order by id"
+    )
+    assert [a["action"] for a in actions] == ["respond", "hide"]
+    assert any(
+        c.request.method == "POST" and c.request.url.endswith("/1001_2001") for c in responses.calls
+    )
