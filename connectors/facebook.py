@@ -9,57 +9,21 @@ Page on the post."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.models import Action, Comment, Delete, Hide, Notice, Unhide
-from connectors.base import Connector, FetchResult
-from connectors.graph_http import DEFAULT_VERSION, GraphSession, call, make_graph
+from connectors.base import FetchResult
+from connectors.graph_http import GraphConnector, parse_time
 
 COMMENT_FIELDS = "id,message,from,created_time,parent,permalink_url,attachment,is_hidden,can_hide"
-MAX_PAGES = 50
 # Comments of the last day are read again on every poll: the Graph API gives no edit time,
 # so an edited comment is found by its changed words (the store classifies it again).
 RECHECK = timedelta(hours=24)
 
 
-def parse_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
-
-
-class FacebookConnector(Connector):
+class FacebookConnector(GraphConnector):
     platform = "facebook"
     supports = frozenset({Hide, Unhide, Delete, Notice})
-
-    def __init__(
-        self,
-        page_id: str,
-        token: str,
-        session: GraphSession | None = None,
-        version: str = DEFAULT_VERSION,
-        window_days: int = 14,
-        clock=None,
-    ):
-        super().__init__(page_id)
-        self.session = session or GraphSession()
-        self.graph = make_graph(token, self.session, version)
-        self.window = timedelta(days=window_days)
-        self.clock = clock or (lambda: datetime.now(UTC))
-
-    def _call(self, fn):
-        return call(self.session, self.platform, self.account_id, fn)
-
-    def _pages(self, path: str, args: dict):
-        """Follow cursor paging ourselves (facebook-sdk's helper breaks on some `next` links)."""
-        args = dict(args)
-        for _ in range(MAX_PAGES):
-            page = self._call(
-                lambda a=dict(args): self.graph.request(f"{self.graph.version}/{path}", a)
-            )
-            yield page.get("data", [])
-            after = page.get("paging", {}).get("cursors", {}).get("after")
-            if not after or "next" not in page.get("paging", {}):
-                return
-            args["after"] = after
 
     def fetch(self, cursor: str | None) -> FetchResult:
         state = json.loads(cursor) if cursor else {}

@@ -9,7 +9,8 @@ can fail onto modbot's exception tree."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import facebook
@@ -25,6 +26,7 @@ from bot.errors import (
     RateLimited,
     TransientError,
 )
+from connectors.base import Connector
 
 DEFAULT_VERSION = "v21.0"  # live until January 2027; configurable per account later
 RATE_LIMIT_CODES = {4, 17, 32, 613}
@@ -136,3 +138,46 @@ def _permission_in(message: str) -> str:
         if name in message:
             return name
     return "pages_manage_engagement"
+
+
+def parse_time(value: str) -> datetime:
+    """Graph API times look like 2026-11-16T16:30:00+0000."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+
+
+class GraphConnector(Connector):
+    """What Facebook Pages and Instagram share: the client, error mapping and cursor paging."""
+
+    max_pages = 50
+
+    def __init__(
+        self,
+        account_id: str,
+        token: str,
+        session: GraphSession | None = None,
+        version: str = DEFAULT_VERSION,
+        window_days: int = 14,
+        clock=None,
+    ):
+        super().__init__(account_id)
+        self.session = session or GraphSession()
+        self.graph = make_graph(token, self.session, version)
+        self.window = timedelta(days=window_days)
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def _call(self, fn):
+        return call(self.session, self.platform, self.account_id, fn)
+
+    def _pages(self, path: str, args: dict) -> Iterator[list[dict]]:
+        """Follow cursor paging ourselves (facebook-sdk's helper breaks on some `next` links)."""
+        args = dict(args)
+        for _ in range(self.max_pages):
+            page = self._call(
+                lambda a=dict(args): self.graph.request(f"{self.graph.version}/{path}", a)
+            )
+            yield page.get("data", [])
+            paging = page.get("paging", {})
+            after = paging.get("cursors", {}).get("after")
+            if not after or "next" not in paging:
+                return
+            args["after"] = after

@@ -7,54 +7,21 @@ hidden comment, so the audience notice is a new comment on the media from the ac
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.models import Action, Comment, Delete, Hide, Notice, Unhide
-from connectors.base import Connector, FetchResult
-from connectors.facebook import parse_time
-from connectors.graph_http import DEFAULT_VERSION, GraphSession, call, make_graph
+from connectors.base import FetchResult
+from connectors.graph_http import GraphConnector, parse_time
 
 FIELDS = "id,text,timestamp,username,hidden,from"
-MAX_PAGES = 50
 # Comments of the last day are read again on every poll: the Graph API gives no edit time,
 # so an edited comment is found by its changed words (the store classifies it again).
 RECHECK = timedelta(hours=24)
 
 
-class InstagramConnector(Connector):
+class InstagramConnector(GraphConnector):
     platform = "instagram"
     supports = frozenset({Hide, Unhide, Delete, Notice})
-
-    def __init__(
-        self,
-        ig_user_id: str,
-        token: str,
-        session: GraphSession | None = None,
-        version: str = DEFAULT_VERSION,
-        window_days: int = 14,
-        clock=None,
-    ):
-        super().__init__(ig_user_id)
-        self.session = session or GraphSession()
-        self.graph = make_graph(token, self.session, version)
-        self.window = timedelta(days=window_days)
-        self.clock = clock or (lambda: datetime.now(UTC))
-
-    def _call(self, fn):
-        return call(self.session, self.platform, self.account_id, fn)
-
-    def _pages(self, path: str, args: dict):
-        args = dict(args)
-        for _ in range(MAX_PAGES):
-            page = self._call(
-                lambda a=dict(args): self.graph.request(f"{self.graph.version}/{path}", a)
-            )
-            yield page.get("data", [])
-            paging = page.get("paging", {})
-            after = paging.get("cursors", {}).get("after")
-            if not after or "next" not in paging:
-                return
-            args["after"] = after
 
     def fetch(self, cursor: str | None) -> FetchResult:
         state = json.loads(cursor) if cursor else {}

@@ -27,23 +27,14 @@ def build_connector(settings: Settings, account: Account, database: Path) -> Con
     if token is None:
         raise ConfigError(f"accounts[{account.key}]: no token found in {account.token_env}")
     register_secret(token.get_secret_value())
-    if account.platform == "facebook":
+    if account.platform in ("facebook", "instagram"):
         from connectors.facebook import FacebookConnector
-        from connectors.graph_http import GraphSession
-
-        session = GraphSession(account.api_base_url or "https://graph.facebook.com/")
-        return FacebookConnector(
-            account.account_id,
-            token.get_secret_value(),
-            session,
-            window_days=account.post_window_days,
-        )
-    if account.platform == "instagram":
         from connectors.graph_http import GraphSession
         from connectors.instagram import InstagramConnector
 
+        kind = FacebookConnector if account.platform == "facebook" else InstagramConnector
         session = GraphSession(account.api_base_url or "https://graph.facebook.com/")
-        return InstagramConnector(
+        return kind(
             account.account_id,
             token.get_secret_value(),
             session,

@@ -34,6 +34,32 @@ def connector(base_url: str = "https://graph.facebook.com/") -> FacebookConnecto
     return FacebookConnector(PAGE, TOKEN, GraphSession(base_url, timeout=5), clock=lambda: NOW)
 
 
+def facebook_pipeline(tmp_path: Path, classifiers):
+    """A pipeline watching one Facebook Page, as `modbot run` builds it."""
+    from bot.app import build_pipeline
+
+    data = example_data()
+    data["accounts"] = [
+        {
+            "platform": "facebook",
+            "account_id": PAGE,
+            "display_name": "LKS",
+            "mode": "enforce",
+            "token_env": "MODBOT_TEST_FB_TOKEN",
+        }
+    ]
+    settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": TOKEN})
+    key = settings.accounts[0].key
+    pipeline, _ = build_pipeline(
+        settings,
+        tmp_path / "m.db",
+        connectors={key: connector()},
+        classifiers=classifiers,
+        outbox=tmp_path / "outbox",
+    )
+    return pipeline, settings, key
+
+
 def serve_reads(rsps, base: str = BASE) -> None:
     posts = f"{base}/{PAGE}/published_posts"
     rsps.add(
@@ -168,27 +194,7 @@ def test_transport_failures_are_transient(reply):
 
 @responses.activate
 def test_through_the_pipeline_errors_keep_the_cursor_and_update_health(tmp_path, rules_only):
-    from bot.app import build_pipeline
-
-    data = example_data()
-    data["accounts"] = [
-        {
-            "platform": "facebook",
-            "account_id": PAGE,
-            "display_name": "LKS",
-            "mode": "enforce",
-            "token_env": "MODBOT_TEST_FB_TOKEN",
-        }
-    ]
-    settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": TOKEN})
-    key = settings.accounts[0].key
-    pipeline, _ = build_pipeline(
-        settings,
-        tmp_path / "m.db",
-        connectors={key: connector()},
-        classifiers=rules_only,
-        outbox=tmp_path / "outbox",
-    )
+    pipeline, _settings, key = facebook_pipeline(tmp_path, rules_only)
     serve_reads(responses)
     responses.add(responses.POST, f"{BASE}/1001_2003", json={"success": True})
     responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
@@ -344,27 +350,7 @@ ERROR_CASES = [
 @pytest.mark.parametrize(("reply", "health", "people_told"), ERROR_CASES)
 @responses.activate
 def test_each_error_ends_in_the_right_state(tmp_path, rules_only, reply, health, people_told):
-    from bot.app import build_pipeline
-
-    data = example_data()
-    data["accounts"] = [
-        {
-            "platform": "facebook",
-            "account_id": PAGE,
-            "display_name": "LKS",
-            "mode": "enforce",
-            "token_env": "MODBOT_TEST_FB_TOKEN",
-        }
-    ]
-    settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": TOKEN})
-    key = settings.accounts[0].key
-    pipeline, _ = build_pipeline(
-        settings,
-        tmp_path / "m.db",
-        connectors={key: connector()},
-        classifiers=rules_only,
-        outbox=tmp_path / "outbox",
-    )
+    pipeline, settings, key = facebook_pipeline(tmp_path, rules_only)
     serve_reads(responses)
     responses.add(responses.POST, f"{BASE}/1001_2003", json={"success": True})
     responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
@@ -390,27 +376,7 @@ def test_each_error_ends_in_the_right_state(tmp_path, rules_only, reply, health,
 
 @responses.activate
 def test_an_edited_comment_is_classified_again(tmp_path, rules_only):
-    from bot.app import build_pipeline
-
-    data = example_data()
-    data["accounts"] = [
-        {
-            "platform": "facebook",
-            "account_id": PAGE,
-            "display_name": "LKS",
-            "mode": "enforce",
-            "token_env": "MODBOT_TEST_FB_TOKEN",
-        }
-    ]
-    settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_FB_TOKEN": TOKEN})
-    key = settings.accounts[0].key
-    pipeline, _ = build_pipeline(
-        settings,
-        tmp_path / "m.db",
-        connectors={key: connector()},
-        classifiers=rules_only,
-        outbox=tmp_path / "outbox",
-    )
+    pipeline, _settings, _key = facebook_pipeline(tmp_path, rules_only)
     serve_reads(responses)
     responses.add(responses.POST, f"{BASE}/1001_2003", json={"success": True})
     responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
