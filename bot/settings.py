@@ -79,6 +79,7 @@ class Account(_Strict):
     api_base_url: str | None = None
     scenario: Path | None = None
     post_window_days: int = Field(default=14, ge=1, le=90)
+    graph_api_version: str = Field(default="v21.0", pattern=r"^v\d{1,2}\.\d$")
 
     @property
     def key(self) -> str:

@@ -38,6 +38,7 @@ def build_connector(settings: Settings, account: Account, database: Path) -> Con
             account.account_id,
             token.get_secret_value(),
             session,
+            version=account.graph_api_version,
             window_days=account.post_window_days,
         )
     from connectors.x import XConnector, XSession
