@@ -27,6 +27,7 @@ from bot.errors import (
     TransientError,
 )
 from connectors.base import Connector
+from connectors.http import BaseUrlSession
 
 DEFAULT_VERSION = "v21.0"  # live until January 2027; configurable per account later
 RATE_LIMIT_CODES = {4, 17, 32, 613}
@@ -34,13 +35,12 @@ PERMISSION_CODES = {10, 200}
 T = TypeVar("T")
 
 
-class GraphSession(requests.Session):
-    """Rewrites facebook-sdk's fixed host to `base_url`, adds a timeout, keeps usage headers."""
+class GraphSession(BaseUrlSession):
+    """facebook-sdk's fixed host sent to `base_url`, with a timeout, connection retries and the
+    usage headers kept."""
 
     def __init__(self, base_url: str = facebook.FACEBOOK_GRAPH_URL, timeout: float = 20):
-        super().__init__()
-        self.base_url = base_url.rstrip("/") + "/"
-        self.timeout = timeout
+        super().__init__(facebook.FACEBOOK_GRAPH_URL, base_url, timeout)
         self.usage: dict[str, object] = {}
         self.last_status: int | None = None
         retry = Retry(
@@ -64,12 +64,6 @@ class GraphSession(requests.Session):
                     self.usage[header] = json.loads(response.headers[header])
                 except ValueError:
                     self.usage[header] = response.headers[header]
-
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith(facebook.FACEBOOK_GRAPH_URL):
-            url = self.base_url + url[len(facebook.FACEBOOK_GRAPH_URL) :]
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().request(method, url, *args, **kwargs)
 
     def retry_after(self) -> float | None:
         """Minutes until access returns, from X-Business-Use-Case-Usage, in seconds."""

@@ -29,6 +29,7 @@ from bot.errors import (
 )
 from bot.models import Action, Comment, Hide, Notice, Unhide
 from connectors.base import Connector, FetchResult
+from connectors.http import BaseUrlSession
 
 X_HOST = "https://api.twitter.com"
 TWEET_FIELDS = [
@@ -43,17 +44,11 @@ DEFAULT_BACKOFF = 15 * 60  # a 429 without a reset header (or the monthly cap): 
 MAX_PAGES = 20
 
 
-class XSession(requests.Session):
-    def __init__(self, base_url: str = X_HOST, timeout: float = 20):
-        super().__init__()
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+class XSession(BaseUrlSession):
+    """tweepy's fixed host sent to `base_url`, with a timeout."""
 
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith(X_HOST):
-            url = self.base_url + url[len(X_HOST) :]
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().request(method, url, *args, **kwargs)
+    def __init__(self, base_url: str = X_HOST, timeout: float = 20):
+        super().__init__(X_HOST, base_url, timeout)
 
 
 class XConnector(Connector):
