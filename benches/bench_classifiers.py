@@ -107,6 +107,8 @@ def build_bert_base(folder: Path, texts: list[str]) -> Path:
     import torch
     import transformers
 
+    from classifiers.model_store import save_checkpoint
+
     hf = folder / "hf"
     hf.mkdir()
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -123,34 +125,14 @@ def build_bert_base(folder: Path, texts: list[str]) -> Path:
     transformers.BertTokenizer(str(hf / "vocab.txt")).save_pretrained(hf)
     torch.manual_seed(0)
     model = transformers.BertForSequenceClassification(config)
-    checkpoint = folder / "checkpoint.ckpt"
-    torch.save(
-        {
-            "config": {
-                "arch": {
-                    "args": {
-                        "model_type": str(hf),
-                        "model_name": "BertForSequenceClassification",
-                        "tokenizer_name": "BertTokenizer",
-                        "num_classes": 6,
-                    }
-                },
-                "dataset": {
-                    "args": {
-                        "classes": [
-                            "toxic",
-                            "severe_toxic",
-                            "obscene",
-                            "threat",
-                            "insult",
-                            "identity_hate",
-                        ]
-                    }
-                },
-            },
-            "state_dict": model.state_dict(),
-        },
-        checkpoint,
+    classes = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
+    checkpoint = save_checkpoint(
+        folder / "checkpoint.ckpt",
+        model.state_dict(),
+        classes,
+        str(hf),
+        "BertForSequenceClassification",
+        "BertTokenizer",
     )
     return checkpoint
 

@@ -76,6 +76,38 @@ MODELS = {
 }
 
 
+def save_checkpoint(
+    path: Path,
+    state_dict: dict,
+    classes: list[str],
+    model_type: str,
+    model_name: str,
+    tokenizer_name: str,
+) -> Path:
+    """Write a checkpoint in Detoxify's own format (the training config it reads, plus the
+    weights), as the tests' tiny model and the benchmark's bert-base need it."""
+    import torch
+
+    torch.save(
+        {
+            "config": {
+                "arch": {
+                    "args": {
+                        "model_type": model_type,
+                        "model_name": model_name,
+                        "tokenizer_name": tokenizer_name,
+                        "num_classes": len(classes),
+                    }
+                },
+                "dataset": {"args": {"classes": classes}},
+            },
+            "state_dict": state_dict,
+        },
+        path,
+    )
+    return path
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from bot.errors import ConfigError
-from classifiers.model_store import ModelError, ModelSpec, fetch, verify
+from classifiers.model_store import ModelError, ModelSpec, fetch, save_checkpoint, verify
 from classifiers.toxicity import DetoxifyClassifier, WithFallback, select_backend
 
 torch = pytest.importorskip("torch")
@@ -71,23 +71,13 @@ def tiny(tmp_path_factory):
     transformers.BertTokenizer(str(hf / "vocab.txt")).save_pretrained(hf)
     torch.manual_seed(7)
     model = transformers.BertForSequenceClassification(config)
-    checkpoint = root / "tiny.ckpt"
-    torch.save(
-        {
-            "config": {
-                "arch": {
-                    "args": {
-                        "model_type": "bert-base-uncased",  # as in the real checkpoints: a hub name
-                        "model_name": "BertForSequenceClassification",
-                        "tokenizer_name": "BertTokenizer",
-                        "num_classes": len(CLASSES),
-                    }
-                },
-                "dataset": {"args": {"classes": CLASSES}},
-            },
-            "state_dict": model.state_dict(),
-        },
-        checkpoint,
+    checkpoint = save_checkpoint(
+        root / "tiny.ckpt",
+        model.state_dict(),
+        CLASSES,
+        "bert-base-uncased",  # as in the real checkpoints: a hub name, rewritten by fetch
+        "BertForSequenceClassification",
+        "BertTokenizer",
     )
     files = {p.name: p.read_bytes() for p in hf.iterdir()}
     return checkpoint.read_bytes(), files
