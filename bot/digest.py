@@ -24,7 +24,8 @@ def due_slots(desk: AckDesk, now: datetime) -> list[datetime]:
     return [s for s in slots if s <= now]
 
 
-def content(desk: AckDesk, recipient: str, now: datetime, since: datetime) -> dict:
+def content(desk: AckDesk, now: datetime, since: datetime) -> dict:
+    """What every administrator's digest shows; `waiting` is filled in per person."""
     store, cal = desk.store, desk.calendar
 
     def fmt(at: str) -> str:
@@ -36,12 +37,16 @@ def content(desk: AckDesk, recipient: str, now: datetime, since: datetime) -> di
             "id": row["id"],
             "kind": row["kind"],
             "due": fmt(row["due_at"]),
+            "due_at": row["due_at"],
             "assignee": row["assignee"],
             "categories": ", ".join(json.loads(decision["categories"])),
         }
 
-    open_rows = store.rows("select * from items where status = 'open' order by due_at")
-    soon = (now + timedelta(hours=24)).isoformat()
+    open_items = [
+        item_view(r)
+        for r in store.rows("select * from items where status = 'open' order by due_at")
+    ]
+    soon = now + timedelta(hours=24)
     accounts = {a.account_id: a.display_name for a in desk.settings.accounts}
     hidden = store.rows(
         "select c.account, d.reasons, d.categories from decisions d join comments c on "
@@ -51,14 +56,13 @@ def content(desk: AckDesk, recipient: str, now: datetime, since: datetime) -> di
     )
     return {
         "school": desk.settings.school.name,
-        "recipient": recipient,
         "when": f"{cal.local(now):%A %-d %B %Y %H:%M}",
         "breaches": [
             item_view(r)
             for r in store.rows("select * from items where status = 'breached' order by due_at")
         ],
-        "waiting": [item_view(r) for r in open_rows if r["assignee"] == recipient],
-        "upcoming": [item_view(r) for r in open_rows if r["due_at"] <= soon],
+        "open": open_items,
+        "upcoming": [v for v in open_items if datetime.fromisoformat(v["due_at"]) <= soon],
         "hidden": [
             {
                 "account": accounts.get(h["account"], h["account"]),
@@ -86,8 +90,10 @@ def send_digests(desk: AckDesk) -> list[str]:
             [DIGEST_ITEM, step],
         )[0]["at"]
         since = datetime.fromisoformat(previous) if previous else slot - timedelta(days=1)
+        shared = content(desk, now, since)
         for person in desk.settings.administrators:
-            context = content(desk, person.name, now, since)
+            waiting = [v for v in shared["open"] if v["assignee"] == person.name]
+            context = {**shared, "waiting": waiting}
             subject = (
                 f"[modbot] digest {slot:%a %-d %b %H:%M}: {len(context['waiting'])} "
                 f"waiting for you, {len(context['breaches'])} missed"
