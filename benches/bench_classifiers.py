@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.models import Category, DecisionAction, Severity
-from bot.settings import REPO_ROOT
+from bot.config.settings import REPO_ROOT
+from bot.core.models import Category, DecisionAction, Severity
 from classifiers.rules import Rule, RulesClassifier, load_rules
 
 SHARED = REPO_ROOT.parent / "shared" / "data" / "davidson2017" / "labeled_data.csv"

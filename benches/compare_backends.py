@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from bot.evaluate import headline, read_examples, run
-from bot.models import Verdict
-from bot.settings import REPO_ROOT, Policy
+from bot.config.settings import REPO_ROOT, Policy
+from bot.core.models import Verdict
+from bot.moderation.evaluate import headline, read_examples, run
 from classifiers.base import Combined
 from classifiers.rules import RulesClassifier
 from classifiers.toxicity import ProfanityCheckClassifier

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import structlog
 
-from bot.actions import Executor, NoticeTemplates
-from bot.clock import Clock, system_clock
-from bot.errors import ConfigError, ModbotError
-from bot.pipeline import Pipeline
-from bot.settings import Settings
+from bot.config.settings import Settings
+from bot.core.clock import Clock, system_clock
+from bot.core.errors import ConfigError, ModbotError
+from bot.moderation.actions import Executor, NoticeTemplates
+from bot.moderation.pipeline import Pipeline
 from bot.store import Store
 from classifiers.base import Classifier, Combined
 from classifiers.rules import RulesClassifier
@@ -82,9 +82,9 @@ def build_pipeline(
 
 def build_desk(settings: Settings, store: Store, database: Path, outbox: Path | None = None):
     """The acknowledgement clock with its mailer: SMTP, or .eml files in an outbox folder."""
-    from bot.items import AckDesk
-    from bot.links import load_secret
-    from bot.notify import Notifier, OutboxMailer, SmtpMailer
+    from bot.acknowledgement.desk import AckDesk
+    from bot.notify.email import Notifier, OutboxMailer, SmtpMailer
+    from bot.notify.links import load_secret
 
     email = settings.email
     if email.mode == "smtp" and outbox is None:

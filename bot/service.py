@@ -19,8 +19,8 @@ import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.errors import LockHeld
-from bot.pipeline import Pipeline
+from bot.core.errors import LockHeld
+from bot.moderation.pipeline import Pipeline
 
 log = structlog.get_logger("modbot.service")
 

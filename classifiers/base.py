@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from bot.models import Verdict
+from bot.core.models import Verdict
 
 
 @runtime_checkable

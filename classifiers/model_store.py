@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from bot.errors import ModbotError
+from bot.core.errors import ModbotError
 
 HF_BASE = "https://huggingface.co"
 RELEASES = "https://github.com/unitaryai/detoxify/releases/download/"

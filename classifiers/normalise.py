@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.models import valid_text
+from bot.core.models import valid_text
 
 MAX_CHARS = 20_000  # classifiers see at most this much of a comment; the rest is flagged, not lost
 

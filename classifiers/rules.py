@@ -16,8 +16,8 @@ from pathlib import Path
 import ahocorasick
 import yaml
 
-from bot.errors import ConfigError
-from bot.models import Category, DecisionAction, RuleHit, Severity, Verdict
+from bot.core.errors import ConfigError
+from bot.core.models import Category, DecisionAction, RuleHit, Severity, Verdict
 from classifiers.normalise import NormalText, normalise, normalise_pattern, squeeze
 
 _DIGIT = re.compile(r"\d")

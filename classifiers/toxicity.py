@@ -18,8 +18,8 @@ from pathlib import Path
 
 import structlog
 
-from bot.errors import ConfigError
-from bot.models import Verdict
+from bot.core.errors import ConfigError
+from bot.core.models import Verdict
 from classifiers.normalise import MAX_CHARS, strip_format
 
 IDENTITY_TERMS = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.errors import ConnectorError
+from bot.core.errors import ConnectorError
 from connectors.base import Connector
 
 REQUIRED = {

@@ -10,8 +10,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from bot.errors import Unsupported
-from bot.models import Action, Comment
+from bot.core.errors import Unsupported
+from bot.core.models import Action, Comment
 
 
 @dataclass

@@ -18,7 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from bot.errors import (
+from bot.core.errors import (
     AuthExpired,
     CommentGone,
     ConnectorError,

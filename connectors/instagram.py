@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.models import Action, Comment, Delete, Hide, Notice, Unhide
+from bot.core.models import Action, Comment, Delete, Hide, Notice, Unhide
 from connectors.base import FetchResult
 from connectors.graph_http import GraphConnector, parse_time
 

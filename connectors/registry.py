@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.errors import ConfigError
-from bot.logs import register_secret
-from bot.settings import Account, Settings, read_token
+from bot.config.settings import Account, Settings, read_token
+from bot.core.errors import ConfigError
+from bot.core.logs import register_secret
 from connectors.base import Connector
 from connectors.sandbox import SandboxConnector, SandboxPlatform
 

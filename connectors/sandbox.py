@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bot.errors import CommentGone, ScenarioError
-from bot.models import Action, Comment, Delete, Hide, Notice, Unhide
+from bot.core.errors import CommentGone, ScenarioError
+from bot.core.models import Action, Comment, Delete, Hide, Notice, Unhide
 from connectors.base import Connector, FetchResult
 
 PAGE_SIZE = 25

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 import tweepy
 
-from bot.errors import (
+from bot.core.errors import (
     AuthExpired,
     CommentGone,
     ConnectorError,
@@ -27,7 +27,7 @@ from bot.errors import (
     TransientError,
     Unsupported,
 )
-from bot.models import Action, Comment, Hide, Notice, Unhide
+from bot.core.models import Action, Comment, Hide, Notice, Unhide
 from connectors.base import Connector, FetchResult
 from connectors.http import BaseUrlSession
 

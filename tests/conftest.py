@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Classifiers, build_classifier, build_pipeline
-from bot.settings import EXAMPLE_CONFIG, Settings, parse_settings
+from bot.config.settings import EXAMPLE_CONFIG, Settings, parse_settings
 from connectors.sandbox import SandboxConnector, SandboxPlatform
 
 TESTS = Path(__file__).parent

@@ -10,14 +10,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
+from bot.acknowledgement.duty import add_leave, who_is_on_duty
 from bot.app import build_desk
-from bot.cli import cli
-from bot.duty import add_leave, who_is_on_duty
-from bot.escalations import evidence, export
-from bot.links import LinkRefused, sign, verify
-from bot.notify import SmtpMailer
-from bot.settings import REPO_ROOT
-from bot.web import make_app
+from bot.config.settings import REPO_ROOT
+from bot.faces.cli import cli
+from bot.faces.web import make_app
+from bot.notify.email import SmtpMailer
+from bot.notify.links import LinkRefused, sign, verify
+from bot.safeguarding.escalations import evidence, export
 from connectors.sandbox import SandboxPlatform
 from tests.conftest import make_settings, write_config
 
@@ -68,7 +68,7 @@ def build(tmp_path: Path, platform: SandboxPlatform, make_pipeline, clock: Clock
             "port": smtp_port,
             "security": "none",
         }
-    from bot.settings import EXAMPLE_CONFIG, parse_settings
+    from bot.config.settings import EXAMPLE_CONFIG, parse_settings
 
     settings = parse_settings(data, EXAMPLE_CONFIG)
     pipeline = make_pipeline(platform, settings=settings)
@@ -198,7 +198,7 @@ def test_dsl_alert_is_urgent_carries_no_comment_text_and_suggests_a_route(tmp_pa
 
 
 def test_grooming_suggests_ceop_and_staff_concern_suggests_lado(tmp_path, make_pipeline):
-    from bot.escalations import suggest_route
+    from bot.safeguarding.escalations import suggest_route
 
     assert suggest_route(["grooming"], [], "our little secret", False)[0].startswith("CEOP")
     assert suggest_route(["abuse_disclosure"], [], "Mr Davies touched me", False)[0].startswith(

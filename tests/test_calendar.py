@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.calendar import Closure, SchoolCalendar
-from bot.cli import cli
+from bot.acknowledgement.calendar import Closure, SchoolCalendar
+from bot.faces.cli import cli
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -8,8 +8,8 @@ import sys
 import click
 from click.testing import CliRunner
 
-from bot.cli import EXIT_PARTIAL, cli
-from bot.settings import REPO_ROOT
+from bot.config.settings import REPO_ROOT
+from bot.faces.cli import EXIT_PARTIAL, cli
 
 
 def run_modbot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

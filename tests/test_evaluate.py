@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.app import build_classifier
-from bot.cli import EXIT_PARTIAL, cli
-from bot.evaluate import headline, read_examples, recommend_threshold, run
-from bot.settings import REPO_ROOT, load_settings
+from bot.config.settings import REPO_ROOT, load_settings
+from bot.faces.cli import EXIT_PARTIAL, cli
+from bot.moderation.evaluate import headline, read_examples, recommend_threshold, run
 
 SCHOOL_SET = REPO_ROOT / "tests" / "data" / "school_comments.jsonl"
 DAVIDSON = REPO_ROOT.parent / "shared" / "data" / "davidson2017" / "labeled_data.csv"
@@ -65,7 +65,7 @@ def test_bad_lines_are_reported_and_the_command_exits_5(tmp_path):
 
 
 def test_threshold_recommendation_keeps_harmless_hiding_under_two_percent():
-    from bot.evaluate import Example, Result
+    from bot.moderation.evaluate import Example, Result
 
     examples = [Example("", "allow")] * 100 + [Example("", "hide")] * 10
     scores = [i / 100 for i in range(100)] + [0.99] * 10

@@ -12,9 +12,9 @@ import pytest
 import requests
 import responses
 
-from bot.errors import AuthExpired, CommentGone, PermissionMissing, RateLimited, TransientError
-from bot.models import Delete, Hide, Notice, Unhide
-from bot.settings import EXAMPLE_CONFIG, parse_settings
+from bot.config.settings import EXAMPLE_CONFIG, parse_settings
+from bot.core.errors import AuthExpired, CommentGone, PermissionMissing, RateLimited, TransientError
+from bot.core.models import Delete, Hide, Notice, Unhide
 from connectors.facebook import FacebookConnector
 from connectors.graph_http import GraphSession
 from tests.conftest import example_data

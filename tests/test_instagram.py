@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import responses
 
-from bot.models import Hide, Notice, Unhide
+from bot.core.models import Hide, Notice, Unhide
 from connectors.graph_http import GraphSession
 from connectors.instagram import InstagramConnector
 
@@ -71,7 +71,7 @@ def test_hide_unhide_and_notice_as_a_new_comment_on_the_media():
 
 @responses.activate
 def test_delete_sends_delete():
-    from bot.models import Delete
+    from bot.core.models import Delete
 
     responses.add(responses.DELETE, f"{BASE}/17850000000000003", json={"success": True})
     connector().apply(Delete("17850000000000003"))

@@ -5,7 +5,7 @@ import json
 
 import structlog
 
-from bot.logs import REDACTED, configure, register_secret
+from bot.core.logs import REDACTED, configure, register_secret
 
 
 def test_secrets_are_scrubbed_from_every_log_value():

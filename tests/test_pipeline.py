@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from bot.errors import AuthExpired, TransientError
+from bot.core.errors import AuthExpired, TransientError
 from bot.store import Store
 from connectors.sandbox import SandboxPlatform
 from tests.conftest import SMALL_SCENARIO, make_settings, write_config
@@ -144,7 +144,7 @@ def test_real_process_kill_and_rerun(tmp_path):
                 os.kill(os.getpid(), signal.SIGKILL)
             return ref
         sb.SandboxPlatform._do = dying
-        from bot.cli import main
+        from bot.faces.cli import main
         sys.argv = ["modbot", "--config", sys.argv[1], "run", "--once"]
         main()
     """)
@@ -288,7 +288,7 @@ def test_edited_comment_is_classified_again(sandbox, make_pipeline):
     pipeline.run_once()
     from dataclasses import replace
 
-    from bot.pipeline import AccountReport, comment_from_row
+    from bot.moderation.pipeline import AccountReport, comment_from_row
 
     row = pipeline.store.comment_row("sandbox", "c1")
     edited = replace(comment_from_row({**row, "text": "now it says fuck"}))

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
-from bot.models import Category, Comment, DecisionAction, RuleHit, Severity, Verdict
-from bot.policy import decide
-from bot.settings import Policy
+from bot.config.settings import Policy
+from bot.core.models import Category, Comment, DecisionAction, RuleHit, Severity, Verdict
+from bot.moderation.policy import decide
 
 POLICY = Policy()
 

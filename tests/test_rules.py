@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.models import Category
-from bot.settings import REPO_ROOT
+from bot.config.settings import REPO_ROOT
+from bot.core.errors import ConfigError
+from bot.core.models import Category
 from classifiers.normalise import normalise
 from classifiers.rules import RulesClassifier, load_rules
 

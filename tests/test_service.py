@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bot.errors import LockHeld
+from bot.core.errors import LockHeld
 from bot.service import process_lock, run_forever
 from tests.conftest import write_config
 

@@ -1,9 +1,9 @@
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import EXIT_CONFIG, cli
-from bot.errors import ConfigError
-from bot.settings import EXAMPLE_CONFIG, load_settings, parse_settings
+from bot.config.settings import EXAMPLE_CONFIG, load_settings, parse_settings
+from bot.core.errors import ConfigError
+from bot.faces.cli import EXIT_CONFIG, cli
 from tests.conftest import example_data
 
 

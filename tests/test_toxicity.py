@@ -9,7 +9,7 @@ import socket
 import pytest
 import responses
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from classifiers.model_store import ModelError, ModelSpec, fetch, save_checkpoint, verify
 from classifiers.toxicity import DetoxifyClassifier, WithFallback, select_backend
 

@@ -12,8 +12,8 @@ import pytest
 import requests
 import responses
 
-from bot.errors import AuthExpired, RateLimited, TransientError, Unsupported
-from bot.models import Delete, Hide, Notice
+from bot.core.errors import AuthExpired, RateLimited, TransientError, Unsupported
+from bot.core.models import Delete, Hide, Notice
 from connectors.x import XConnector, XSession
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
@@ -164,7 +164,7 @@ def test_base_url_routes_tweepy_to_another_host():
 
 @responses.activate
 def test_unhide_sends_hidden_false():
-    from bot.models import Unhide
+    from bot.core.models import Unhide
 
     responses.add(
         responses.PUT, f"{API}/tweets/1858000000000000101/hidden", json={"data": {"hidden": False}}

@@ -8,8 +8,8 @@ import html
 from urllib.parse import parse_qs
 from wsgiref.simple_server import make_server
 
-from bot.items import AckDesk
-from bot.links import LinkRefused, verify
+from bot.acknowledgement.desk import AckDesk
+from bot.notify.links import LinkRefused, verify
 
 
 def _page(status: str, title: str, body: str, start_response) -> list[bytes]:

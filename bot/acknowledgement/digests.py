@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from bot.items import AckDesk
+from bot.acknowledgement.desk import AckDesk
 
 DIGEST_ITEM = 0  # digests are recorded in `notifications` under item 0
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.models import Comment, DecisionAction
-from bot.policy import decide, toxicity_score
-from bot.settings import Policy
+from bot.config.settings import Policy
+from bot.core.models import Comment, DecisionAction
+from bot.moderation.policy import decide, toxicity_score
 from classifiers.base import Classifier
 
 DECISIONS = [d.value for d in DecisionAction]

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.clock import Clock, iso, system_clock
-from bot.errors import StoreError
-from bot.models import Action, Comment, Decision, Verdict, valid_text
+from bot.core.clock import Clock, iso, system_clock
+from bot.core.errors import StoreError
+from bot.core.models import Action, Comment, Decision, Verdict, valid_text
 
 MAX_ATTEMPTS = 5  # a comment that fails this often is parked as `failed` and reported
 

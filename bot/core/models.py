@@ -27,6 +27,9 @@ class Category(StrEnum):
     IDENTITY_HATE = "identity_hate"
     SEXUAL_CONTENT = "sexual_content"
     PUPIL_IDENTIFICATION = "pupil_identification"
+    STAFF_ALLEGATION = "staff_allegation"
+    PHOTO_CONSENT = "photo_consent"
+    MEDIA_ENQUIRY = "media_enquiry"
     PROFANITY = "profanity"
     INSULT = "insult"
     SPAM = "spam"
@@ -57,6 +60,7 @@ SAFEGUARDING = frozenset(
         Category.BULLYING,
         Category.THREAT,
         Category.PUPIL_IDENTIFICATION,
+        Category.STAFF_ALLEGATION,
     }
 )
 NO_PUBLIC_NOTICE = frozenset(
@@ -68,6 +72,9 @@ NO_PUBLIC_NOTICE = frozenset(
         Category.CRIMINAL_EXPLOITATION,
         Category.BULLYING,
         Category.PUPIL_IDENTIFICATION,
+        Category.STAFF_ALLEGATION,
+        Category.PHOTO_CONSENT,
+        Category.MEDIA_ENQUIRY,
     }
 )
 

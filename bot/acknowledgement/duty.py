@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.settings import Person, Settings
+from bot.config.settings import Person, Settings
 from bot.store import Store
 
 

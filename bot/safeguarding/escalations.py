@@ -11,8 +11,8 @@ from pathlib import Path
 
 import jinja2
 
-from bot.clock import iso
-from bot.models import Category
+from bot.core.clock import iso
+from bot.core.models import Category
 from bot.store import Store
 
 URGENT = frozenset(

@@ -11,8 +11,8 @@ audience's attention to a child)."""
 
 from __future__ import annotations
 
-from bot.models import Category, Comment, Decision, DecisionAction, RuleHit, Severity, Verdict
-from bot.settings import Policy
+from bot.config.settings import Policy
+from bot.core.models import Category, Comment, Decision, DecisionAction, RuleHit, Severity, Verdict
 from classifiers.normalise import MAX_CHARS
 
 SCORE_KEYS = (

@@ -15,11 +15,11 @@ from pathlib import Path
 import click
 
 from bot import __version__
-from bot.errors import ConfigError, LockHeld, ModbotError
-from bot.logs import configure
-from bot.models import Comment
-from bot.policy import decide
-from bot.settings import Settings, load_settings
+from bot.config.settings import Settings, load_settings
+from bot.core.errors import ConfigError, LockHeld, ModbotError
+from bot.core.logs import configure
+from bot.core.models import Comment
+from bot.moderation.policy import decide
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
 
@@ -134,7 +134,7 @@ def demo(ctx: click.Context, db: Path | None) -> None:
 
     Needs no credentials and no network: the accounts are a local sandbox platform."""
     from bot.app import build_pipeline
-    from bot.demo import SimulatedClock, acknowledgement_summary, simulate_week, summary
+    from bot.faces.demo import SimulatedClock, acknowledgement_summary, simulate_week, summary
 
     settings = _settings(ctx)
     sandbox = [a for a in settings.accounts if a.platform == "sandbox"]
@@ -160,7 +160,7 @@ def demo(ctx: click.Context, db: Path | None) -> None:
     exported = []
     first = pipeline.store.rows("select id from escalations where urgent = 1 order by id limit 1")
     if first:
-        from bot.escalations import change_status, export
+        from bot.safeguarding.escalations import change_status, export
 
         grooming = pipeline.store.rows(
             "select id from escalations where categories like '%grooming%' order by id limit 1"
@@ -304,7 +304,7 @@ def evaluate(ctx: click.Context, data: Path, limit: int) -> None:
 
     DATA is JSON lines with "text" and "label" (allow, respond, hide or escalate; optionally
     "category"), or the Davidson 2017 CSV (labeled_data.csv)."""
-    from bot.evaluate import read_examples, report, run
+    from bot.moderation.evaluate import read_examples, report, run
 
     settings = _settings(ctx)
     classifiers = _classifiers(ctx, settings)
@@ -458,7 +458,7 @@ def leave() -> None:
 @click.pass_context
 def leave_add(ctx: click.Context, name: str, start: datetime, end: datetime) -> None:
     """NAME is on leave from START to END (YYYY-MM-DD, inclusive)."""
-    from bot.duty import add_leave
+    from bot.acknowledgement.duty import add_leave
 
     desk = _desk(ctx)
     try:
@@ -516,7 +516,7 @@ def escalations_list(ctx: click.Context) -> None:
 @click.pass_context
 def escalations_show(ctx: click.Context, escalation: int) -> None:
     """The full evidence record of ESCALATION, including the comment's words."""
-    from bot.escalations import evidence
+    from bot.safeguarding.escalations import evidence
 
     desk = _desk(ctx)
     desk.store.audit("escalation.viewed", escalation=escalation)
@@ -524,7 +524,7 @@ def escalations_show(ctx: click.Context, escalation: int) -> None:
 
 
 def _set_status(ctx, escalation: int, status: str, by: str, **kw) -> None:
-    from bot.escalations import change_status
+    from bot.safeguarding.escalations import change_status
 
     desk = _desk(ctx)
     row = change_status(desk.store, escalation, status, by, **kw)
@@ -575,7 +575,7 @@ def escalations_close(ctx: click.Context, escalation: int, by: str, outcome: str
 @click.pass_context
 def escalations_export(ctx: click.Context, escalation: int, folder: Path) -> None:
     """Write ESCALATION's evidence record as JSON and a printable HTML page."""
-    from bot.escalations import export
+    from bot.safeguarding.escalations import export
 
     desk = _desk(ctx)
     for path in export(
@@ -590,7 +590,7 @@ def escalations_export(ctx: click.Context, escalation: int, folder: Path) -> Non
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the one-click acknowledgement links (a small local web server)."""
-    from bot.web import serve as run_server
+    from bot.faces.web import serve as run_server
 
     click.echo(f"serving acknowledgement links on http://{host}:{port}/ack", err=True)
     run_server(_desk(ctx), host, port)

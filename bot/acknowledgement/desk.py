@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from bot.calendar import SchoolCalendar
-from bot.clock import iso
-from bot.duty import who_is_on_duty
-from bot.escalations import URGENT, suggest_route
-from bot.links import sign
-from bot.models import Comment, Decision, DecisionAction
-from bot.notify import Notifier
-from bot.settings import Person, Settings
+from bot.acknowledgement.calendar import SchoolCalendar
+from bot.acknowledgement.duty import who_is_on_duty
+from bot.config.settings import Person, Settings
+from bot.core.clock import iso
+from bot.core.models import Comment, Decision, DecisionAction
+from bot.notify.email import Notifier
+from bot.notify.links import sign
+from bot.safeguarding.escalations import URGENT, suggest_route
 from bot.store import Store
 
 log = structlog.get_logger("modbot.items")
@@ -146,7 +146,7 @@ class AckDesk:
 
     def tick(self) -> list[str]:
         """Send every step whose time has come, and the digests; returns what was sent."""
-        from bot.digest import send_digests
+        from bot.acknowledgement.digests import send_digests
 
         now = self.store.now()
         done = send_digests(self)
@@ -221,7 +221,7 @@ class AckDesk:
                 "select id, status from escalations where decision_id = ?", [item["decision_id"]]
             ):
                 if esc["status"] == "new":
-                    from bot.escalations import change_status
+                    from bot.safeguarding.escalations import change_status
 
                     change_status(self.store, esc["id"], "acknowledged", by)
         late = " (after the deadline)" if item["status"] == "breached" else ""

@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CONFIG = REPO_ROOT / "config" / "modbot.example.toml"
 PLATFORMS = ("sandbox", "facebook", "instagram", "x")
 MIN_ADMINISTRATORS = 2
@@ -241,7 +241,7 @@ class Settings(_Strict):
         return value if value.is_absolute() else (self.base_dir / value).resolve()
 
     def school_calendar(self, nation: str | None = None):
-        from bot.calendar import Closure, SchoolCalendar
+        from bot.acknowledgement.calendar import Closure, SchoolCalendar
 
         closures = tuple(Closure(c.start, c.end, c.name) for c in self.calendar.closures)
         return SchoolCalendar(

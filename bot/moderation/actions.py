@@ -15,9 +15,9 @@ from pathlib import Path
 import jinja2
 import structlog
 
-from bot.errors import AuthExpired, CommentGone, RateLimited, TransientError, Unsupported
-from bot.models import Action, Comment, Decision, DecisionAction, Delete, Hide, Notice
-from bot.settings import Settings
+from bot.config.settings import Settings
+from bot.core.errors import AuthExpired, CommentGone, RateLimited, TransientError, Unsupported
+from bot.core.models import Action, Comment, Decision, DecisionAction, Delete, Hide, Notice
 from bot.store import Store
 from connectors.base import Connector
 

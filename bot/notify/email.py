@@ -17,8 +17,8 @@ from typing import Protocol
 import jinja2
 import structlog
 
-from bot.clock import iso
-from bot.settings import Email, Person
+from bot.config.settings import Email, Person
+from bot.core.clock import iso
 from bot.store import Store
 
 log = structlog.get_logger("modbot.notify")

@@ -15,11 +15,11 @@ from datetime import datetime
 
 import structlog
 
-from bot.actions import Executor, Outcome
-from bot.errors import AuthExpired, ConnectorError, PermissionMissing, RateLimited
-from bot.models import Category, Comment, Decision, DecisionAction, Severity, Verdict
-from bot.policy import decide
-from bot.settings import Account, Settings
+from bot.config.settings import Account, Settings
+from bot.core.errors import AuthExpired, ConnectorError, PermissionMissing, RateLimited
+from bot.core.models import Category, Comment, Decision, DecisionAction, Severity, Verdict
+from bot.moderation.actions import Executor, Outcome
+from bot.moderation.policy import decide
 from bot.store import Store
 from classifiers.base import Classifier
 from connectors.base import Connector
@@ -81,7 +81,7 @@ class Pipeline:
         self.connectors = connectors
         self.executor = executor
         self.stop = stop or threading.Event()
-        self.desk = desk  # bot.items.AckDesk: the acknowledgement clock, if configured
+        self.desk = desk  # AckDesk: the acknowledgement clock, if configured
         for acct in settings.accounts:
             if acct.key in connectors:
                 store.ensure_account(acct.key, acct.platform, acct.account_id, acct.display_name)

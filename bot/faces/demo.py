@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.pipeline import Pipeline
-from bot.settings import Settings
+from bot.config.settings import Settings
+from bot.moderation.pipeline import Pipeline
 from classifiers.normalise import strip_format
 
 

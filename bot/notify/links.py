@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.errors import ModbotError
-from bot.logs import register_secret
+from bot.core.errors import ModbotError
+from bot.core.logs import register_secret
 
 
 class LinkRefused(ModbotError):

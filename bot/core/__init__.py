@@ -1,0 +1,1 @@
+"""The nouns (records), the one error tree, the injected clock and logging: used by every layer."""

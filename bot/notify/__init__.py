@@ -1,0 +1,1 @@
+"""Messages to people: the outbox (written with their cause, sent by a job), email, signed links."""

@@ -1,0 +1,1 @@
+"""The monthly report for senior leaders and governors."""

@@ -1,0 +1,1 @@
+"""DSL escalations: one owner opens them, suggests a route, alerts, and keeps the evidence."""
