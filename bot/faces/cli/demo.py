@@ -1,0 +1,90 @@
+"""The demo: the sandbox school week on a simulated clock."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from bot.core.errors import ConfigError
+from bot.faces.cli.root import (
+    EXIT_CONFIG,
+    EXIT_PARTIAL,
+    _settings,
+    cli,
+)
+
+
+@cli.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Database to use (default: a new temporary one).",
+)
+@click.pass_context
+def demo(ctx: click.Context, db: Path | None) -> None:
+    """Run the sandbox scenario end to end and print what modbot did.
+
+    Needs no credentials and no network: the accounts are a local sandbox platform."""
+    from bot.app import build_pipeline
+    from bot.faces.demo import SimulatedClock, acknowledgement_summary, simulate_week, summary
+
+    settings = _settings(ctx)
+    sandbox = [a for a in settings.accounts if a.platform == "sandbox"]
+    if not sandbox:
+        click.echo("The demo needs a sandbox account in the configuration.", err=True)
+        ctx.exit(EXIT_CONFIG)
+    settings = settings.model_copy(update={"accounts": sandbox})
+    workdir = None if db else Path(tempfile.mkdtemp(prefix="modbot-demo-"))
+    database = db or workdir / "modbot.db"
+    outbox = database.parent / "outbox"
+    clock = SimulatedClock(datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
+    try:
+        pipeline, classifiers = build_pipeline(settings, database, clock=clock, outbox=outbox)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+    for connector in pipeline.connectors.values():
+        connector.clock = clock
+    click.echo(
+        "Moderating the sandbox scenario, 16 to 24 November 2026, on a simulated clock...", err=True
+    )
+    counts = simulate_week(pipeline, clock, end=datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
+    exported = []
+    first = pipeline.store.rows("select id from escalations where urgent = 1 order by id limit 1")
+    if first:
+        from bot.safeguarding.escalations import change_status, export
+
+        grooming = pipeline.store.rows(
+            "select id from escalations where categories like '%grooming%' order by id limit 1"
+        )
+        if grooming:
+            change_status(
+                pipeline.store,
+                grooming[0]["id"],
+                "referred",
+                settings.dsl.name,
+                reference="CEOP: demo-0001",
+            )
+        exported = export(
+            pipeline.store,
+            first[0]["id"],
+            database.parent / "evidence",
+            settings.path(settings.notices.templates_dir),
+        )
+    problems = [p for c in pipeline.connectors.values() for p in c.sandbox.problems]
+    click.echo(
+        summary(
+            settings,
+            pipeline,
+            classifiers.backend_description,
+            len(classifiers.rules.rules),
+            problems,
+        )
+    )
+    click.echo(acknowledgement_summary(settings, pipeline, counts, outbox, exported))
+    bad = pipeline.store.rows("select count(*) n from accounts where health != 'ok'")[0]["n"]
+    if bad:
+        ctx.exit(EXIT_PARTIAL)

@@ -1,0 +1,264 @@
+"""Commands for moderation: config check, run, check, evaluate, models, health."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from bot.core.errors import ConfigError, LockHeld
+from bot.core.models import Comment
+from bot.faces.cli.root import (
+    EXIT_CONFIG,
+    EXIT_ERROR,
+    EXIT_LOCKED,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    _classifiers,
+    _settings,
+    cli,
+)
+from bot.moderation.policy import decide
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check the configuration."""
+
+
+@config_group.command("check")
+@click.pass_context
+def config_check(ctx: click.Context) -> None:
+    """Validate the configuration, rule files and notice templates, and print a summary.
+
+    Exits 3 with every problem listed by key path (or file:line for rules)."""
+    from bot.app import build_classifier, notice_templates
+
+    settings = _settings(ctx)
+    try:
+        classifiers = build_classifier(settings)
+        templates = notice_templates(settings)
+        missing = sorted(
+            {r.notice for r in classifiers.rules.rules if r.notice} - set(templates.names())
+        )
+        if missing:
+            raise ConfigError(
+                [f"notices.templates_dir: no template for notice {m!r}" for m in missing]
+            )
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+    click.echo(f"Configuration OK: {settings.source}")
+    click.echo(
+        f"  School: {settings.school.name} ({settings.school.nation}, {settings.school.timezone})"
+    )
+    click.echo("  Administrators: " + ", ".join(a.name for a in settings.administrators))
+    click.echo(
+        f"  DSL: {settings.dsl.name}; deputy: {settings.deputy_dsl.name}; SLT: {settings.slt.name}"
+    )
+    for acct in settings.accounts:
+        click.echo(
+            f"  Account {acct.key} ({acct.display_name}): {acct.mode} mode, "
+            f"every {acct.poll_interval_seconds}s"
+        )
+    click.echo(
+        f"  Rules: {len(classifiers.rules.rules)} rules; notice templates: "
+        + ", ".join(templates.names())
+    )
+    click.echo(f"  Toxicity backend: {classifiers.backend_description}")
+    click.echo(f"  Database: {settings.path(settings.storage.database)}")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll every account once, then exit.")
+@click.pass_context
+def run(ctx: click.Context, once: bool) -> None:
+    """Moderate the configured accounts: poll, classify, decide, act, record.
+
+    Without --once it runs until SIGTERM or Ctrl-C, which finish the batch in hand first."""
+    from bot.app import build_pipeline
+    from bot.service import process_lock, run_forever
+
+    settings = _settings(ctx)
+    database = settings.path(settings.storage.database)
+    try:
+        with process_lock(database):
+            pipeline, classifiers = build_pipeline(settings, database)
+            click.echo(f"Toxicity backend: {classifiers.backend_description}", err=True)
+            if not once:
+                run_forever(pipeline)
+                return
+            reports = pipeline.run_once()
+    except LockHeld as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_LOCKED)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+    for r in reports:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(r.decisions.items())) or "nothing new"
+        click.echo(f"{r.key}: {r.health}; fetched {r.fetched}, processed {r.processed} ({counts})")
+        for e in r.errors:
+            click.echo(f"  problem: {e}", err=True)
+    if any(r.health != "ok" or r.errors for r in reports):
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8", errors="surrogateescape"),
+    default="-",
+    show_default=True,
+    help='JSON lines: {"id": ..., "text": ...}.',
+)
+@click.pass_context
+def check(ctx: click.Context, input_file) -> None:
+    """Classify comments offline: one JSON line out per line in, in order.
+
+    Output: {"id", "decision", "categories", "scores", "reasons"}; decision is allow, respond,
+    hide or escalate. A line that is not valid JSON gets {"line", "error"} and exit code 5."""
+
+    settings = _settings(ctx)
+    classifiers = _classifiers(ctx, settings)
+    click.echo(f"modbot check: toxicity backend is {classifiers.backend_description}", err=True)
+    failed = 0
+    batch: list[tuple[int, object, str | None, str]] = []
+
+    def flush() -> None:
+        texts = [t for (_n, _id, err, t) in batch if err is None]
+        verdicts = iter(classifiers.combined.classify(texts) if texts else [])
+        for number, ident, err, text in batch:
+            if err is not None:
+                click.echo(json.dumps({"id": ident, "line": number, "error": err}))
+                continue
+            comment = Comment("check", "check", "", str(ident), text, datetime.now(UTC))
+            verdict = next(verdicts)
+            decision = decide(comment, verdict, settings.policy)
+            click.echo(
+                json.dumps(
+                    {
+                        "id": ident,
+                        "decision": decision.action.value,
+                        "categories": [c.value for c in decision.categories],
+                        "scores": {k: round(v, 4) for k, v in verdict.scores.items()},
+                        "reasons": list(decision.reasons),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        batch.clear()
+
+    for number, line in enumerate(input_file, 1):
+        ident, err, text = None, None, ""
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError('expected an object with a string "text"')
+            ident, text = record.get("id", number), record["text"]
+        except ValueError as exc:
+            err = f"line {number}: not a valid input line ({exc})"
+            click.echo(f"modbot check: {err}", err=True)
+            failed += 1
+        batch.append((number, ident, err, text))
+        if len(batch) >= settings.classifiers.batch_size:
+            flush()
+    flush()
+    if failed:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--limit", type=int, default=0, help="Use only the first N examples (0: all).")
+@click.pass_context
+def evaluate(ctx: click.Context, data: Path, limit: int) -> None:
+    """Measure modbot's decisions against labelled DATA and recommend a threshold.
+
+    DATA is JSON lines with "text" and "label" (allow, respond, hide or escalate; optionally
+    "category"), or the Davidson 2017 CSV (labeled_data.csv)."""
+    from bot.moderation.evaluate import read_examples, report, run
+
+    settings = _settings(ctx)
+    classifiers = _classifiers(ctx, settings)
+    examples, problems = read_examples(data)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if limit:
+        examples = examples[:limit]
+    click.echo(f"Toxicity backend: {classifiers.backend_description}")
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r  classified {done}/{total}", err=True, nl=done == total)
+
+    result = run(examples, classifiers.combined, settings.policy, progress=progress)
+    click.echo(report(result, settings.policy))
+    if problems:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def models() -> None:
+    """Fetch and check the Detoxify model weights."""
+
+
+@models.command("fetch")
+@click.argument("model_type", required=False)
+@click.pass_context
+def models_fetch(ctx: click.Context, model_type: str | None) -> None:
+    """Download MODEL_TYPE (default: classifiers.detoxify_model) into classifiers.models_dir.
+
+    The checkpoint's SHA-256 is checked, and from then on loading is fully offline."""
+    from classifiers.model_store import MODELS, ModelError, fetch
+
+    settings = _settings(ctx)
+    model_type = model_type or settings.classifiers.detoxify_model
+    if model_type not in MODELS:
+        click.echo(f"unknown model {model_type!r}; one of: {', '.join(MODELS)}", err=True)
+        ctx.exit(EXIT_USAGE)
+
+    def progress(name: str, done: int, total: int) -> None:
+        size = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+        click.echo(f"\r  {name}: {size}", err=True, nl=False)
+
+    try:
+        path = fetch(model_type, settings.path(settings.classifiers.models_dir), progress=progress)
+    except ModelError as exc:
+        click.echo(f"\nmodbot: {exc}", err=True)
+        ctx.exit(EXIT_ERROR)
+    click.echo(f"\nDetoxify {model_type} ready at {path} (checked; loads offline)")
+
+
+@cli.command()
+@click.pass_context
+def health(ctx: click.Context) -> None:
+    """Show each account's polling health and the active toxicity backend.
+
+    Exits 5 when any account is failing or its token has expired."""
+    from bot.store import Store
+
+    settings = _settings(ctx)
+    classifiers = _classifiers(ctx, settings)
+    click.echo(f"Toxicity backend: {classifiers.backend_description}")
+    database = settings.path(settings.storage.database)
+    rows = (
+        {r["key"]: r for r in Store(database).rows("select * from accounts")}
+        if database.exists()
+        else {}
+    )
+    bad = False
+    for acct in settings.accounts:
+        row = rows.get(acct.key)
+        if row is None:
+            click.echo(f"  {acct.key}: never polled")
+            continue
+        bad |= row["health"] != "ok"
+        click.echo(
+            f"  {acct.key}: {row['health']}; last poll {row['last_poll_at']}, last success "
+            f"{row['last_ok_at']}" + (f"; error: {row['last_error']}" if row["last_error"] else "")
+        )
+    if bad:
+        ctx.exit(EXIT_PARTIAL)

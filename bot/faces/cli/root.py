@@ -1,0 +1,71 @@
+"""The `modbot` group, its exit codes and the helpers every command uses."""
+
+from __future__ import annotations
+
+import click
+
+from bot import __version__
+from bot.config.settings import Settings, load_settings
+from bot.core.errors import ConfigError
+from bot.core.logs import configure
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj["config"])
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+
+
+def _classifiers(ctx: click.Context, settings: Settings):
+    """The configured classifiers, or exit 3 naming the rule file and line that is wrong."""
+    from bot.app import build_classifier
+
+    try:
+        return build_classifier(settings)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_CONFIG)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="modbot")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    envvar="MODBOT_CONFIG",
+    help="Configuration file (default: MODBOT_CONFIG, else the sandbox example).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "console"]),
+    default="auto",
+    show_default=True,
+    help="auto: readable on a terminal, JSON lines otherwise.",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, log_format: str, log_level: str) -> None:
+    """modbot moderates a school's Facebook, Instagram and X accounts: it hides offensive
+    comments, tells the audience why, and sends safeguarding concerns to the DSL."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+    configure(None if log_format == "auto" else log_format == "json", log_level)
+
+
+def _desk(ctx: click.Context):
+    from bot.app import build_desk
+    from bot.store import Store
+
+    settings = _settings(ctx)
+    database = settings.path(settings.storage.database)
+    return build_desk(settings, Store(database), database)
