@@ -7,12 +7,19 @@ from pathlib import Path
 
 import structlog
 
+from bot.acknowledgement.desk import AckDesk
+from bot.acknowledgement.digests import digest_context
 from bot.config.settings import Settings
 from bot.core.clock import Clock, system_clock
 from bot.core.errors import ConfigError, ModbotError
-from bot.moderation.actions import Executor, NoticeTemplates
+from bot.moderation.actions import Executor
+from bot.moderation.notices import NoticeTemplates
 from bot.moderation.pipeline import Pipeline
+from bot.notify.email import EmailTemplates, FolderMailer, Mailer, SmtpMailer
+from bot.notify.links import load_secret
+from bot.notify.outbox import OutboxSender
 from bot.store import Store
+from bot.store.records import MessageKind
 from classifiers.base import Classifier, Combined
 from classifiers.rules import RulesClassifier
 from classifiers.toxicity import select_backend
@@ -75,22 +82,59 @@ def build_pipeline(
                     error=str(exc),
                 )
     executor = Executor(store, settings, notice_templates(settings))
-    desk = build_desk(settings, store, database, outbox)
+    desk = build_desk(settings, store, database, layers=classifiers.backend_description)
     pipeline = Pipeline(settings, store, classifiers.combined, connectors, executor, desk=desk)
+    pipeline.housekeeping = Housekeeping(desk, build_sender(settings, desk, outbox))
     return pipeline, classifiers
 
 
-def build_desk(settings: Settings, store: Store, database: Path, outbox: Path | None = None):
-    """The acknowledgement clock with its mailer: SMTP, or .eml files in an outbox folder."""
-    from bot.acknowledgement.desk import AckDesk
-    from bot.notify.email import Notifier, OutboxMailer, SmtpMailer
-    from bot.notify.links import load_secret
+def build_desk(settings: Settings, store: Store, database: Path, layers: str = "") -> AckDesk:
+    """The acknowledgement clock: opens items and escalations, queues reminders and digests."""
+    secret = load_secret(settings.email.link_secret_env, database.parent / "link-secret")
+    return AckDesk(store, settings, settings.school_calendar(), secret, layers)
 
+
+def build_sender(settings: Settings, desk: AckDesk, outbox: Path | None = None) -> OutboxSender:
+    """The job that empties the outbox: SMTP, or .eml files in a private folder."""
     email = settings.email
+    mailer: Mailer
     if email.mode == "smtp" and outbox is None:
         mailer = SmtpMailer(email)
     else:
-        mailer = OutboxMailer(outbox or settings.path(email.outbox_dir))
-    notifier = Notifier(store, email, mailer, settings.path(settings.notices.templates_dir))
-    secret = load_secret(email.link_secret_env, database.parent / "link-secret")
-    return AckDesk(store, settings, notifier, settings.school_calendar(), secret)
+        mailer = FolderMailer(outbox or settings.path(email.outbox_dir))
+    item_context = desk.item_context
+    return OutboxSender(
+        desk.store,
+        email.from_address,
+        mailer,
+        EmailTemplates(settings.path(settings.notices.templates_dir)),
+        list(settings.administrators),
+        settings.school.name,
+        contexts={
+            MessageKind.ALERT: item_context,
+            MessageKind.REMINDER: item_context,
+            MessageKind.BACKUP: item_context,
+            MessageKind.BREACH: item_context,
+            MessageKind.DIGEST: lambda m: digest_context(desk, m),
+        },
+    )
+
+
+@dataclass
+class Housekeeping:
+    """The jobs beside polling: the acknowledgement clock, the outbox, retention."""
+
+    desk: AckDesk
+    sender: OutboxSender
+
+    def __call__(self) -> list[str]:
+        done: list[str] = []
+        try:
+            done += self.desk.tick()
+        except Exception:
+            log.exception("acknowledgement tick failed; will try again")
+        try:
+            done += self.sender.drain().sent
+        except Exception:
+            log.exception("outbox round failed; will try again")
+        return done

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 
 from bot.acknowledgement.duty import add_leave, who_is_on_duty
-from bot.app import build_desk
+from bot.app import Housekeeping, build_desk, build_sender
 from bot.config.settings import REPO_ROOT
 from bot.faces.cli import cli
-from bot.faces.web import make_app
+from bot.faces.web import WebContext, create_app
 from bot.notify.email import SmtpMailer
 from bot.notify.links import LinkRefused, sign, verify
 from bot.safeguarding.escalations import evidence, export
@@ -73,11 +74,15 @@ def build(tmp_path: Path, platform: SandboxPlatform, make_pipeline, clock: Clock
     settings = parse_settings(data, EXAMPLE_CONFIG)
     pipeline = make_pipeline(platform, settings=settings)
     pipeline.store.now = clock
-    desk = build_desk(
-        settings, pipeline.store, tmp_path / "modbot.db", None if smtp_port else tmp_path / "outbox"
-    )
+    desk = build_desk(settings, pipeline.store, tmp_path / "modbot.db")
+    sender = build_sender(settings, desk, None if smtp_port else tmp_path / "outbox")
     pipeline.desk = desk
+    pipeline.housekeeping = Housekeeping(desk, sender)
     return pipeline, desk
+
+
+def outbox_rows(store, where: str = "1", args=()) -> list[dict]:
+    return store.rows(f"select * from outbox where {where} order by id", list(args))
 
 
 def one_comment(text: str, at: datetime = MONDAY) -> SandboxPlatform:
@@ -119,7 +124,7 @@ def test_reminders_backup_and_breach_each_sent_once_across_a_restart(tmp_path, m
     pipeline, desk = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock, port)
     pipeline.run_once()
     clock.now = MONDAY + timedelta(hours=21)  # past 4h-before and the 75% backup point
-    pipeline.tick()
+    pipeline.housekeeping()
 
     def item_mail():
         return [m for m in sink.messages if "digest" not in m["Subject"]]
@@ -127,13 +132,12 @@ def test_reminders_backup_and_breach_each_sent_once_across_a_restart(tmp_path, m
     steps = sorted(m["Subject"] for m in item_mail())
     assert len(steps) == 2 and any("backup needed" in s for s in steps)
     # a restart: a new desk on the same database sends nothing again
-    _, desk2 = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock, port)
-    desk2.store.now = clock
-    desk2.tick()
+    again, desk2 = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock, port)
+    again.housekeeping()
     assert len(item_mail()) == 2
     clock.now = MONDAY + timedelta(hours=24, minutes=1)
-    desk2.tick()
-    desk2.tick()
+    again.housekeeping()
+    again.housekeeping()
     breach = [m for m in item_mail() if "deadline missed" in m["Subject"]]
     settings = desk.settings
     assert sorted(m["To"] for m in breach) == sorted(
@@ -146,27 +150,28 @@ def test_reminders_backup_and_breach_each_sent_once_across_a_restart(tmp_path, m
     )
 
 
-def test_failed_send_is_recorded_and_retried(tmp_path, make_pipeline, smtp):
+def test_failed_send_stays_in_the_outbox_and_is_retried_with_backoff(tmp_path, make_pipeline, smtp):
     sink, port = smtp
     clock = Clock(MONDAY)
-    pipeline, desk = build(
-        tmp_path,
-        one_comment("When is the trip?"),
-        make_pipeline,
-        clock,
-        port + 1 if port < 65535 else port - 1,
-    )  # nothing listens there
+    dead = port + 1 if port < 65535 else port - 1  # nothing listens there
+    pipeline, desk = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock, dead)
     pipeline.run_once()
     clock.now = MONDAY + timedelta(hours=21)
-    pipeline.tick()
-    rows = desk.store.rows("select * from notifications where item_id != 0")
-    assert rows and all(r["status"] == "failed" and r["attempts"] == 1 for r in rows)
-    digests = desk.store.rows("select * from notifications where item_id = 0")
-    assert digests and all(r["status"] == "failed" and r["attempts"] == 2 for r in digests)
-    desk.notifier.mailer = SmtpMailer(desk.settings.email.model_copy(update={"port": port}))
-    pipeline.tick()
-    assert {r["status"] for r in desk.store.rows("select * from notifications")} == {"sent"}
-    assert len(sink.messages) == len(rows) + len(digests)
+    pipeline.housekeeping()
+    rows = outbox_rows(desk.store)
+    assert rows and all(r["status"] == "pending" for r in rows)
+    tried = [r for r in rows if r["attempts"]]
+    assert len(tried) == 1 and tried[0]["next_attempt_at"] > clock.now.isoformat()
+    assert tried[0]["last_error"]  # the round stopped at the first refused connection
+    pipeline.housekeeping.sender.mailer = SmtpMailer(
+        desk.settings.email.model_copy(update={"port": port})
+    )
+    pipeline.housekeeping()  # the failed one waits for its backoff; the rest go now
+    assert len(sink.messages) == len(rows) - 1
+    clock.now += timedelta(minutes=5)
+    pipeline.housekeeping()
+    assert {r["status"] for r in outbox_rows(desk.store)} == {"sent"}
+    assert len(sink.messages) == len(rows)
 
 
 def test_dsl_alert_is_urgent_carries_no_comment_text_and_suggests_a_route(tmp_path, make_pipeline):
@@ -178,7 +183,9 @@ def test_dsl_alert_is_urgent_carries_no_comment_text_and_suggests_a_route(tmp_pa
     assert item["kind"] == "escalation" and item["assignee"] == desk.settings.dsl.name
     assert item["due_at"] == "2026-11-16T10:00:00+00:00"  # one hour, in working hours
     [esc] = desk.store.rows("select * from escalations")
-    assert esc["urgent"] == 1 and esc["route"].startswith("Children's social care")
+    assert esc["urgent"] == 1 and "social care" in esc["route"]
+    assert "parent" not in esc["route"].lower()  # the stepdad is family: never "tell the parents"
+    pipeline.housekeeping()
     mails = [
         p for p in sorted((tmp_path / "outbox").glob("*.eml")) if b"digest" not in p.read_bytes()
     ]
@@ -198,13 +205,18 @@ def test_dsl_alert_is_urgent_carries_no_comment_text_and_suggests_a_route(tmp_pa
 
 
 def test_grooming_suggests_ceop_and_staff_concern_suggests_lado(tmp_path, make_pipeline):
-    from bot.safeguarding.escalations import suggest_route
+    from bot.safeguarding.routes import suggest_route
 
-    assert suggest_route(["grooming"], [], "our little secret", False)[0].startswith("CEOP")
-    assert suggest_route(["abuse_disclosure"], [], "Mr Davies touched me", False)[0].startswith(
-        "LADO"
-    )
-    assert "Internet Watch Foundation" in suggest_route(["grooming"], [], "", True)[0]
+    assert "CEOP" in suggest_route(["grooming"], [], "our little secret", False, "england").route
+    lado = suggest_route(["abuse_disclosure"], [], "Mr Davies touched me", False, "england")
+    assert "LADO" in lado.route
+    with_image = suggest_route(["grooming"], [], "", True, "england")
+    assert "Internet Watch Foundation" in " ".join([with_image.route, *with_image.steps])
+
+
+def web_client(desk, clock) -> TestClient:
+    ctx = WebContext(desk.settings, desk.store.path, desk.secret, clock)
+    return TestClient(create_app(ctx))
 
 
 def test_signed_links_valid_expired_forged_replayed(tmp_path, make_pipeline):
@@ -212,34 +224,65 @@ def test_signed_links_valid_expired_forged_replayed(tmp_path, make_pipeline):
     pipeline, desk = build(tmp_path, one_comment("When is the trip?"), make_pipeline, clock)
     pipeline.run_once()
     [item] = desk.store.rows("select * from items")
-    app = make_app(desk)
+    client = web_client(desk, clock)
     token = desk.link(item["id"], "Priya Shah").split("t=")[1]
 
-    def get(t: str) -> tuple[str, str]:
-        seen = {}
-        body = b"".join(
-            app(
-                {"PATH_INFO": "/ack", "QUERY_STRING": f"t={t}"},
-                lambda status, headers: seen.update(status=status),
-            )
-        )
-        return seen["status"], body.decode()
+    def post(t: str):
+        return client.post("/ack", data={"t": t, "step": "acknowledge"})
 
     forged = token[:-1] + ("0" if token[-1] != "0" else "1")
-    assert get(forged)[0].startswith("403")
+    assert post(forged).status_code == 403
     other = sign(b"not the secret", item["id"], "Priya Shah", MONDAY, timedelta(hours=1))
-    assert get(other)[0].startswith("403")
-    status, body = get(token)
-    assert status.startswith("200") and "acknowledged by Priya Shah" in body
-    status, body = get(token)  # replayed: harmless
-    assert status.startswith("200") and "already acknowledged" in body
+    assert post(other).status_code == 403
+    assert client.get("/ack", params={"t": "é.ü"}).status_code == 403  # non-ASCII: refused
+    page = post(token)
+    assert page.status_code == 200 and "acknowledged by Priya Shah" in page.text
+    page = post(token)  # replayed: harmless
+    assert page.status_code == 200 and "already acknowledged" in page.text
     clock.now = MONDAY + timedelta(days=4)
-    assert get(token)[0].startswith("403")
+    assert post(token).status_code == 403
     with pytest.raises(LinkRefused, match="expired"):
         verify(desk.secret, token, clock.now)
     refused = desk.store.rows("select count(*) n from audit where event = 'link.refused'")
-    assert refused[0]["n"] == 3
+    assert refused[0]["n"] == 4
     assert desk.store.rows("select status from items")[0]["status"] == "acknowledged"
+
+
+def test_get_and_head_on_a_link_acknowledge_nothing(tmp_path, make_pipeline):
+    """Mail scanners fetch every link: only the person's POST acknowledges."""
+    clock = Clock(MONDAY)
+    pipeline, desk = build(tmp_path, one_comment("my dad hits me"), make_pipeline, clock)
+    pipeline.run_once()
+    [item] = desk.store.rows("select * from items")
+    assert item["kind"] == "escalation"
+    client = web_client(desk, clock)
+    token = desk.link(item["id"], desk.settings.dsl.name).split("t=")[1]
+    for _ in range(3):
+        assert client.get("/ack", params={"t": token}).status_code == 200
+        assert client.head("/ack", params={"t": token}).status_code == 200
+    assert desk.store.rows("select status from items")[0]["status"] == "open"
+    assert desk.store.rows("select status from escalations")[0]["status"] == "new"
+    opened = client.post("/ack", data={"t": token, "step": "open"})
+    assert opened.status_code == 200 and "my dad hits me" in opened.text  # the evidence page
+    assert desk.store.rows("select status from items")[0]["status"] == "open"  # not yet
+    viewed = desk.store.rows("select actor from audit where event = 'escalation.viewed'")
+    assert [v["actor"] for v in viewed] == [desk.settings.dsl.name]
+    done = client.post("/ack", data={"t": token, "step": "acknowledge"})
+    assert done.status_code == 200
+    assert desk.store.rows("select status from escalations")[0]["status"] == "acknowledged"
+    assert "default-src 'none'" in done.headers["content-security-policy"]
+
+
+def test_an_administrator_cannot_open_an_escalation_link_meant_for_the_dsl(tmp_path, make_pipeline):
+    clock = Clock(MONDAY)
+    pipeline, desk = build(tmp_path, one_comment("my dad hits me"), make_pipeline, clock)
+    pipeline.run_once()
+    [item] = desk.store.rows("select * from items")
+    client = web_client(desk, clock)
+    admin = desk.settings.administrators[0].name
+    token = desk.link(item["id"], admin).split("t=")[1]
+    page = client.post("/ack", data={"t": token, "step": "open"})
+    assert page.status_code == 403 and "my dad hits me" not in page.text
 
 
 def test_ack_cli_twice_is_harmless(tmp_path):
@@ -247,13 +290,26 @@ def test_ack_cli_twice_is_harmless(tmp_path):
     runner = CliRunner()
     assert runner.invoke(cli, ["--config", str(cfg), "run", "--once"]).exit_code == 0
     listed = runner.invoke(cli, ["--config", str(cfg), "items"])
-    first_item = listed.output.split()[0]
+    lines = [line.split() for line in listed.output.splitlines()]
+    first_item = next(words[0] for words in lines if words[1] != "escalation")
+    escalation_item = next(words[0] for words in lines if words[1] == "escalation")
+    admin = runner.invoke(cli, ["--config", str(cfg), "ack", escalation_item, "--by", "Tom Walker"])
+    assert admin.exit_code == 2 and "needs dsl" in admin.output  # the DSL's, not an admin's
     one = runner.invoke(cli, ["--config", str(cfg), "ack", first_item, "--by", "Tom Walker"])
     two = runner.invoke(cli, ["--config", str(cfg), "ack", first_item, "--by", "Tom Walker"])
     assert "acknowledged by Tom Walker" in one.output
     assert "already acknowledged" in two.output
-    esc = runner.invoke(cli, ["--config", str(cfg), "escalations", "list"])
+    esc = runner.invoke(cli, ["--config", str(cfg), "escalations", "list", "--by", "Helen Okafor"])
     assert "URGENT" in esc.output
+    slt = runner.invoke(
+        cli, ["--config", str(cfg), "escalations", "show", "1", "--by", "Sarah Linton"]
+    )
+    assert slt.exit_code == 2 and "may not" in slt.output  # SLT sees no safeguarding words
+    missing = runner.invoke(
+        cli, ["--config", str(cfg), "escalations", "show", "999", "--by", "Helen Okafor"]
+    )
+    assert missing.exit_code == 2 and "no escalation 999" in missing.output
+    assert "Traceback" not in missing.output
     refer = runner.invoke(
         cli,
         [
@@ -280,17 +336,31 @@ def test_digests_on_working_days_once_per_slot_without_comment_text(tmp_path, ma
     pipeline, desk = build(tmp_path, platform, make_pipeline, clock)
     pipeline.run_once()
     clock.now = MONDAY  # 09:00 on a Monday: the 08:00 digest is due
-    pipeline.tick()
-    pipeline.tick()
-    digests = desk.store.rows("select * from notifications where step like 'digest-%'")
+    pipeline.housekeeping()
+    pipeline.housekeeping()
+    digests = outbox_rows(desk.store, "kind = 'digest'")
     assert len(digests) == len(desk.settings.administrators)
-    assert {d["step"] for d in digests} == {"digest-2026-11-16T08:00+00:00"}
+    assert {d["dedupe"].rsplit(":", 1)[0] for d in digests} == {"digest:2026-11-16T08:00:00+00:00"}
     bodies = [p.read_bytes().decode() for p in sorted((tmp_path / "outbox").glob("*.eml"))]
     digest_bodies = [b for b in bodies if "digest" in b]
     assert digest_bodies and all("sh!t" not in b for b in digest_bodies)
     assert any("Offensive language" in b for b in digest_bodies)
     clock.now = saturday
-    before = desk.store.rows("select count(*) n from notifications where step like 'digest-%'")
-    pipeline.tick()
-    after = desk.store.rows("select count(*) n from notifications where step like 'digest-%'")
-    assert before == after  # no digests at the weekend
+    before = len(outbox_rows(desk.store, "kind = 'digest'"))
+    pipeline.housekeeping()
+    assert len(outbox_rows(desk.store, "kind = 'digest'")) == before  # none at the weekend
+
+
+def test_digest_window_is_right_in_summer_time(tmp_path, make_pipeline):
+    """The window is compared in UTC: a hide at 07:30 BST (06:30 UTC) belongs to the 08:00
+    digest, not to the next day's."""
+    june_monday = datetime(2026, 6, 15, 6, 30, tzinfo=UTC)  # 07:30 BST
+    clock = Clock(june_monday)
+    platform = one_comment("this school is sh!t", at=june_monday)
+    pipeline, desk = build(tmp_path, platform, make_pipeline, clock)
+    pipeline.run_once()
+    clock.now = datetime(2026, 6, 15, 7, 5, tzinfo=UTC)  # 08:05 BST
+    pipeline.housekeeping()
+    bodies = [p.read_bytes().decode() for p in sorted((tmp_path / "outbox").glob("*.eml"))]
+    digest_bodies = [b for b in bodies if "Hidden since the last digest (1)" in b]
+    assert digest_bodies

@@ -1,6 +1,6 @@
 """Who is on duty: a rota of the designated administrators (alternate weeks by default) and
-their recorded leave. An administrator on leave is never the one assigned; if nobody is
-available, the senior leader is, so that nothing waits unseen."""
+everyone's recorded leave (administrators, DSL, deputy, SLT). Someone on leave is never the one
+assigned; if no administrator is available, the senior leader is, so nothing waits unseen."""
 
 from __future__ import annotations
 
@@ -22,11 +22,7 @@ def on_leave(settings: Settings, store: Store, name: str, day: date) -> bool:
     for leave in settings.acknowledgement.leave:
         if leave.name == name and leave.start <= day <= leave.end:
             return True
-    rows = store.rows(
-        "select 1 from leave where name = ? and start <= ? and end >= ?",
-        [name, day.isoformat(), day.isoformat()],
-    )
-    return bool(rows)
+    return store.items.on_recorded_leave(name, day)
 
 
 def who_is_on_duty(settings: Settings, store: Store, day: date) -> Duty:
@@ -42,17 +38,28 @@ def who_is_on_duty(settings: Settings, store: Store, day: date) -> Duty:
     return Duty(available[0], backup, note)
 
 
-def add_leave(store: Store, settings: Settings, name: str, start: date, end: date) -> None:
-    if name not in {a.name for a in settings.administrators}:
-        raise ValueError(f"{name!r} is not a designated administrator")
+def add_leave(
+    store: Store, settings: Settings, name: str, start: date, end: date, by: str = ""
+) -> None:
+    """Record leave for an administrator, the DSL, the deputy or SLT."""
+    if name not in settings.people():
+        raise ValueError(
+            f"{name!r} is not named in the configuration (one of: "
+            f"{', '.join(sorted(settings.people()))})"
+        )
     if end < start:
         raise ValueError("the leave ends before it starts")
-    store.db["leave"].insert(
-        {
-            "name": name,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "added_at": store.now().isoformat(),
-        }
-    )
-    store.audit("leave.added", actor=name, start=start.isoformat(), end=end.isoformat())
+    with store.transaction():
+        store.items.add_leave(name, start, end)
+        store.audit(
+            "leave.added",
+            actor=by or name,
+            person=name,
+            start=start.isoformat(),
+            end=end.isoformat(),
+        )
+
+
+def available(settings: Settings, store: Store, people: list[Person], day: date) -> list[Person]:
+    """Those of `people` not on leave that day, in order."""
+    return [p for p in people if not on_leave(settings, store, p.name, day)]

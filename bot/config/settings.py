@@ -137,6 +137,14 @@ class Acknowledgement(_Strict):
     leave: list[Leave] = []
 
 
+class Safeguarding(_Strict):
+    """Urgent concerns are urgent all year: their clock ignores closures and holidays, and out
+    of hours they also go to this contact (e.g. the on-call senior leader)."""
+
+    out_of_hours: Person | None = None
+    records_years: int = Field(default=25, ge=1)  # evidence kept by the records policy
+
+
 class Email(_Strict):
     mode: Literal["outbox", "smtp"] = "outbox"
     outbox_dir: Path = Path("../var/outbox")
@@ -159,6 +167,7 @@ class Policy(_Strict):
     store_allowed_text: bool = False
     hide_on_escalate: bool = True
     attachments_need_review: bool = True
+    max_hides_per_hour: int = Field(default=40, ge=1)  # per account; above it hiding pauses
 
     @model_validator(mode="after")
     def _ordered(self) -> Policy:
@@ -178,6 +187,7 @@ class Classifiers(_Strict):
 
 class Storage(_Strict):
     database: Path = Path("../var/modbot.db")
+    purge_text_after_days: int = Field(default=90, ge=1)  # open escalations' evidence is kept
 
 
 class Notices(_Strict):
@@ -194,6 +204,7 @@ class Settings(_Strict):
     policy: Policy = Policy()
     calendar: Calendar = Calendar()
     acknowledgement: Acknowledgement = Acknowledgement()
+    safeguarding: Safeguarding = Safeguarding()
     email: Email = Email()
     classifiers: Classifiers = Classifiers()
     storage: Storage = Storage()
@@ -214,14 +225,22 @@ class Settings(_Strict):
 
     @model_validator(mode="after")
     def _leave_names_known(self) -> Settings:
-        names = {a.name for a in self.administrators}
+        names = set(self.people())
         for i, leave in enumerate(self.acknowledgement.leave):
             if leave.name not in names:
                 raise ValueError(
                     f"acknowledgement.leave.{i}.name: {leave.name!r} is not one of "
-                    f"the administrators ({', '.join(sorted(names))})"
+                    f"the people named in this file ({', '.join(sorted(names))})"
                 )
         return self
+
+    def people(self) -> dict[str, Person]:
+        """Everyone modbot may write to, by name: administrators, DSL, deputy, SLT and the
+        out-of-hours contact."""
+        everyone = [*self.administrators, self.dsl, self.deputy_dsl, self.slt]
+        if self.safeguarding.out_of_hours:
+            everyone.append(self.safeguarding.out_of_hours)
+        return {p.name: p for p in everyone}
 
     @field_validator("accounts")
     @classmethod

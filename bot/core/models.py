@@ -142,11 +142,20 @@ class Verdict:
     hits: tuple[RuleHit, ...] = ()
     model: str = ""
     model_version: str = ""
+    # The semantic layer's explanation: for each category, the closest exemplar in the
+    # library and its cosine similarity, so a reason can say what the text is close to.
+    nearest: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def merge(self, other: Verdict) -> Verdict:
         models = "+".join(m for m in (self.model, other.model) if m)
         versions = "+".join(v for v in (self.model_version, other.model_version) if v)
-        return Verdict({**self.scores, **other.scores}, self.hits + other.hits, models, versions)
+        return Verdict(
+            {**self.scores, **other.scores},
+            self.hits + other.hits,
+            models,
+            versions,
+            {**self.nearest, **other.nearest},
+        )
 
 
 # --- platform actions: types, so a connector can say which it supports -------------------
@@ -194,12 +203,25 @@ class Notice(Action):
 
 
 @dataclass(frozen=True)
+class Ban(Action):
+    """Block the comment's author from the account. Only ever on a person's approval; the
+    comment that prompted it (if any) is `comment_id`."""
+
+    author_id: str = ""
+
+    @property
+    def target(self) -> str:
+        return self.author_id
+
+
+@dataclass(frozen=True)
 class Decision:
     action: DecisionAction
     categories: tuple[Category, ...] = ()
     reasons: tuple[str, ...] = ()
     notice_template: str | None = None
     severity: Severity = Severity.LOW
+    hide: bool = True  # False: a person (the DSL) looks first, nothing is hidden yet
 
     @property
     def needs_person(self) -> bool:

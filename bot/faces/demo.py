@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config.settings import Settings
 from bot.moderation.pipeline import Pipeline
+from bot.services.acknowledgement import acknowledge
+from bot.services.actors import actor_from_config
+from bot.store.records import Item
 from classifiers.normalise import strip_format
 
 
@@ -21,13 +23,9 @@ def summary(
     settings: Settings, pipeline: Pipeline, backend: str, rules: int, problems: list[str]
 ) -> str:
     store = pipeline.store
-    rows = store.rows(
-        "select c.comment_id, c.post_id, c.author_handle, c.text, c.status, d.action, "
-        "d.categories, d.reasons, d.mode from comments c left join decisions d "
-        "on d.id = c.decision_id order by c.created_at, c.comment_id"
-    )
+    rows = store.views.comments_with_decisions()
     decisions = Counter(r["action"] or "pending" for r in rows)
-    categories = Counter(c for r in rows for c in json.loads(r["categories"] or "[]"))
+    categories = Counter(c for r in rows for c in r["categories"])
     out = [
         f"modbot demo — {settings.school.name}",
         "",
@@ -48,7 +46,7 @@ def summary(
         chosen = [r for r in rows if r["action"] == action]
         out.extend(["", f"{title} ({len(chosen)})"])
         for r in chosen:
-            reasons = "; ".join(json.loads(r["reasons"]))
+            reasons = "; ".join(r["reasons"])
             what = (
                 f'"{_excerpt(r["text"])}"' if show_text else "(words kept in the evidence record)"
             )
@@ -58,11 +56,9 @@ def summary(
     section("Hidden, and why", "hide", True)
     section("Escalated to the DSL, " + settings.dsl.name + " (hidden meanwhile)", "escalate", False)
     section("Waiting for a person to reply", "respond", True)
-    notices = store.rows(
-        "select n.post_id, n.template, a.platform_ref from notices n "
-        "join actions a on a.id = n.action_id order by n.id"
-    )
-    throttled = store.rows("select count(*) as n from actions where status = 'throttled'")[0]["n"]
+    notices = store.views.notices_posted()
+    actions = store.views.action_counts()
+    throttled = actions["notice throttled"]
     out.extend(
         [
             "",
@@ -76,14 +72,10 @@ def summary(
         first = notices[0]["template"]
         text = pipeline.executor.notices.render(first)
         out.append(f'  e.g. "{_excerpt(text, 160)}"')
-    actions = Counter(
-        f"{r['kind']} {r['status']}" for r in store.rows("select kind, status from actions")
-    )
     out.extend(
         ["", "Platform actions: " + ", ".join(f"{k}: {v}" for k, v in sorted(actions.items()))]
     )
-    escalations = store.rows("select count(*) as n from escalations")[0]["n"]
-    out.append(f"Escalations queued for the DSL: {escalations}")
+    out.append(f"Escalations queued for the DSL: {len(store.escalations.all())}")
     if problems:
         out.extend(["", "Scenario lines skipped"] + [f"  {p}" for p in problems])
     out.extend(["", f"Database: {Path(store.path)}"])
@@ -100,11 +92,11 @@ class SimulatedClock:
         return self.now
 
 
-def _acts(item: dict) -> str:
+def _acts(item: Item) -> str:
     """How the simulated staff behave, fixed per item so every run tells the same story."""
-    if item["kind"] == "escalation":
+    if item.kind == "escalation":
         return "dsl"  # the DSL picks up every safeguarding alert within half an hour
-    return {0: "breach", 5: "backup", 9: "backup"}.get(item["id"] % 10, "assignee")
+    return {0: "breach", 5: "backup", 9: "backup"}.get(item.id % 10, "assignee")
 
 
 def simulate_week(
@@ -116,36 +108,36 @@ def simulate_week(
 ) -> dict[str, int]:
     """Run the bot through the scenario's week on a simulated clock, with staff acknowledging
     items the way people do: most on time, some only after the backup is told, one never."""
-    desk = pipeline.desk
+    store = pipeline.store
+    housekeeping = pipeline.housekeeping or (lambda: [])
+    settings = pipeline.settings
     counts = {"acknowledged": 0, "by_backup": 0, "breached": 0}
     while clock.now <= end:
         pipeline.run_once()
-        for item in pipeline.store.rows("select * from items where status in ('open', 'breached')"):
-            created = datetime.fromisoformat(item["created_at"])
+        housekeeping()
+        for item in store.items.waiting():
             behaviour = _acts(item)
-            sent = {
-                r["step"]
-                for r in pipeline.store.rows(
-                    "select step from notifications where item_id = ? and status = 'sent'",
-                    [item["id"]],
-                )
-            }
-            waited = clock.now - created
+            told_backup = store.outbox.sent_to(item.id, "backup")
+            waited = clock.now - item.created_at
             if (behaviour == "dsl" and waited >= timedelta(minutes=30)) or (
                 behaviour == "assignee" and waited >= timedelta(hours=2)
             ):
-                desk.acknowledge(item["id"], item["assignee"], via="email link")
-            elif behaviour == "backup" and "backup" in sent:
-                desk.acknowledge(item["id"], item["backup"], via="email link")
+                who = item.assignee
+            elif behaviour == "backup" and told_backup:
+                who = item.backup
+            else:
+                continue
+            acknowledge(store, item.id, actor_from_config(settings, who), via="email link")
         clock.now += step
         if progress:
             progress(clock.now)
-    for row in pipeline.store.rows("select * from items"):
-        if row["status"] == "breached":
+    housekeeping()
+    for item in store.items.with_status(None):
+        if item.status.value == "breached":
             counts["breached"] += 1
-        elif row["acknowledged_by"] == row["backup"]:
+        elif item.acknowledged_by == item.backup:
             counts["by_backup"] += 1
-        elif row["acknowledged_by"]:
+        elif item.acknowledged_by:
             counts["acknowledged"] += 1
     return counts
 
@@ -159,8 +151,8 @@ def acknowledgement_summary(
 ) -> str:
     store = pipeline.store
     out = ["", "The 24-hour acknowledgement clock (a simulated week)"]
-    items = store.rows("select kind, count(*) n from items group by kind")
-    out.append("  items opened: " + ", ".join(f"{r['kind']} {r['n']}" for r in items))
+    items = store.items.counts_by_kind()
+    out.append("  items opened: " + ", ".join(f"{k} {n}" for k, n in sorted(items.items())))
     out.append(
         f"  acknowledged by the administrator on duty (or the DSL): {counts['acknowledged']}"
     )
@@ -168,26 +160,48 @@ def acknowledgement_summary(
     out.append(
         f"  deadline missed, breach reported to {settings.slt.name} (SLT): {counts['breached']}"
     )
-    example = store.rows("select * from items where status = 'breached' limit 1")
-    if example:
-        e = example[0]
-        out.append(f"    e.g. item {e['id']} ({e['kind']}), due {e['due_at']}: {e['rule']}")
-    steps = store.rows(
-        "select case when step like 'digest-%' then 'digest' else step end as step, "
-        "count(*) n from notifications where status = 'sent' group by 1 order by 1"
-    )
+    breached = store.items.with_status("breached")
+    if breached:
+        e = breached[0]
+        out.append(f"    e.g. item {e.id} ({e.kind}), due {e.due_at.isoformat()}: {e.rule}")
+    sent = {k.removesuffix(" sent"): n for k, n in store.outbox.counts().items() if "sent" in k}
     out.append(
-        "  emails written to the outbox: " + ", ".join(f"{r['step']} {r['n']}" for r in steps)
+        "  emails sent through the outbox: "
+        + ", ".join(f"{k} {n}" for k, n in sorted(sent.items()))
     )
+    waiting = {k: n for k, n in store.outbox.counts().items() if "pending" in k}
+    if waiting:
+        out.append(
+            "  still waiting to be sent: " + ", ".join(f"{k} {n}" for k, n in waiting.items())
+        )
     out.append(f"    {outbox}")
     out += ["", f"Safeguarding escalations for {settings.dsl.name} (DSL)"]
-    for r in store.rows("select * from escalations order by id"):
-        urgent = "URGENT " if r["urgent"] else ""
-        cats = ", ".join(json.loads(r["categories"]))
-        out.append(f"  #{r['id']:<3} {r['status']:<12} {urgent}{cats}")
-        out.append(
-            f"        route: {r['route']}" + (f" (ref {r['reference']})" if r["reference"] else "")
-        )
+    for e in reversed(store.escalations.all()):
+        urgent = "URGENT " if e.urgent else ""
+        out.append(f"  #{e.id:<3} {e.status.value:<12} {urgent}{', '.join(e.categories)}")
+        out.append(f"        route: {e.route}" + (f" (ref {e.reference})" if e.reference else ""))
     if exported:
         out.append("  evidence record exported: " + ", ".join(str(p) for p in exported))
     return "\n".join(out)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+
+
+def refer_and_export(pipeline: Pipeline, settings: Settings, folder: Path) -> list[Path]:
+    """The DSL's part of the story: refer the first grooming concern to CEOP and export the
+    first urgent escalation's evidence record, through the same use cases the CLI uses."""
+    from bot.services import safeguarding as use
+
+    store = pipeline.store
+    dsl = actor_from_config(settings, settings.dsl.name)
+    escalations = list(reversed(store.escalations.all()))
+    grooming = next((e for e in escalations if "grooming" in e.categories), None)
+    if grooming:
+        use.refer(store, grooming.id, dsl, route="CEOP", reference="demo-0001")
+    urgent = next((e for e in escalations if e.urgent), None)
+    if urgent is None:
+        return []
+    templates = settings.path(settings.notices.templates_dir)
+    return use.export_evidence(store, urgent.id, dsl, folder, templates)

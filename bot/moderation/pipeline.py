@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
 
 from bot.config.settings import Account, Settings
+from bot.core.clock import iso
 from bot.core.errors import AuthExpired, ConnectorError, PermissionMissing, RateLimited
+from bot.core.logs import scrub
 from bot.core.models import Category, Comment, Decision, DecisionAction, Severity, Verdict
+from bot.core.redact import redact
 from bot.moderation.actions import Executor, Outcome
 from bot.moderation.policy import decide
 from bot.store import Store
@@ -61,6 +65,7 @@ def decision_from_row(row: dict) -> Decision:
         tuple(json.loads(row["reasons"])),
         row["notice_template"],
         Severity(row["severity"]),
+        hide=bool(row.get("hide", 1)),
     )
 
 
@@ -81,10 +86,11 @@ class Pipeline:
         self.connectors = connectors
         self.executor = executor
         self.stop = stop or threading.Event()
-        self.desk = desk  # AckDesk: the acknowledgement clock, if configured
+        self.desk = desk  # AckDesk: opens items and escalations with each decision
+        self.housekeeping: Callable[[], list[str]] | None = None  # set by bot.app
         for acct in settings.accounts:
             if acct.key in connectors:
-                store.ensure_account(acct.key, acct.platform, acct.account_id, acct.display_name)
+                store.accounts.ensure(acct.key, acct.platform, acct.account_id, acct.display_name)
 
     def run_once(self) -> list[AccountReport]:
         reports = []
@@ -93,69 +99,75 @@ class Pipeline:
                 break
             if acct.key in self.connectors:
                 reports.append(self.poll_account(acct))
-        self.tick()
         return reports
 
-    def tick(self) -> list[str]:
-        """Send the acknowledgement reminders, backups and breach alerts that are due."""
-        if self.desk is None:
-            return []
-        try:
-            return self.desk.tick()
-        except Exception:
-            log.exception("acknowledgement tick failed; will try again")
-            return []
+    def poll_account(self, acct: Account, arrived: list[Comment] | None = None) -> AccountReport:
+        """Read new comments, then act on everything pending. The account's health comes from
+        every platform call (store.accounts): it is `ok` again only after a poll in which
+        nothing failed, and people are told once per episode when a person must act.
 
-    def poll_account(self, acct: Account) -> AccountReport:
+        `arrived`: comments a webhook delivered. They are recorded (idempotently, as a read
+        would) and processed at once, without reading the platform; polling is the backstop."""
         report = AccountReport(acct.key)
-        bound = log.bind(account=acct.key)
-        try:
-            self._fetch_all(acct, report)
-        except (AuthExpired, PermissionMissing) as exc:
-            report.health = "auth_expired" if isinstance(exc, AuthExpired) else "permission_missing"
-            report.errors.append(str(exc))
-            self.store.poll_failed(acct.key, report.health, str(exc))
-            self.store.audit(f"account.{report.health}", platform=acct.platform, account=acct.key)
-            bound.error(
-                "this account is NOT being watched until an administrator fixes its token",
-                error=str(exc),
-            )
-            if self.desk is not None:  # an unwatched account is a safeguarding risk
-                self.desk.account_alert(acct, report.health, str(exc))
-        except ConnectorError as exc:
-            report.health = "failing"
-            report.errors.append(str(exc))
-            failures = self.store.poll_failed(acct.key, "failing", str(exc))
-            bound.warning(
-                "poll failed; cursor kept, will retry",
-                error=str(exc),
-                consecutive_failures=failures,
-                retry_after=getattr(exc, "retry_after", None),
-            )
-        except Exception as exc:
-            report.health = "failing"
-            report.errors.append(repr(exc))
-            self.store.poll_failed(acct.key, "failing", repr(exc))
-            bound.exception("poll crashed; cursor kept, will retry")
-        self._process_pending(acct, report)
+        accounts = self.store.accounts
+        with self.connectors[acct.key].lock:  # a poll and a webhook delivery take turns
+            mark = accounts.mark(acct.key)
+            try:
+                if arrived is None:
+                    self._fetch_all(acct, report)
+                else:
+                    report.fetched = sum(self.store.record_comment(c) for c in arrived)
+                fetched = arrived is None
+            except Exception as exc:
+                fetched = False
+                failure = accounts.failed(acct.key, exc)
+                report.health = failure.health
+                report.errors.append(failure.error)
+                if failure.new_episode:
+                    self.store.audit(
+                        f"account.{failure.health}", platform=acct.platform, account=acct.key
+                    )
+                if failure.needs_person:
+                    log.error(
+                        "this account is NOT being watched until an administrator fixes it",
+                        account=acct.key,
+                        error=failure.error,
+                    )
+                    if failure.alert and self.desk is not None:  # an unwatched account is a risk
+                        state = accounts.get(acct.key)
+                        since = iso(state.last_ok_at) if state and state.last_ok_at else None
+                        self.desk.account_alert(acct, failure.health, failure.error, since)
+                else:
+                    log.warning(
+                        "poll failed; cursor kept, will retry",
+                        account=acct.key,
+                        error=failure.error,
+                        consecutive_failures=failure.failures,
+                        next_poll_at=failure.next_poll_at,
+                        crashed=not isinstance(exc, ConnectorError),
+                    )
+            self._process_pending(acct, report)
+            if fetched and accounts.succeeded(acct.key, mark):
+                report.health = "ok"
         return report
 
     def _fetch_all(self, acct: Account, report: AccountReport) -> None:
         connector = self.connectors[acct.key]
-        cursor = self.store.cursor(acct.key)
+        accounts = self.store.accounts
+        cursor = accounts.cursor(acct.key)
         for _page in range(MAX_PAGES_PER_POLL):
             result = connector.fetch(cursor)
-            for problem in result.problems:
+            for problem in map(redact, result.problems):
                 log.warning("item skipped by connector", account=acct.key, problem=problem)
                 report.errors.append(problem)
             for comment in result.comments:
                 if self.store.record_comment(comment):
                     report.fetched += 1
             cursor = result.cursor
-            self.store.save_cursor(acct.key, cursor)  # only after the page is safely stored
+            accounts.save_cursor(acct.key, cursor)  # only after the page is safely stored
             if not result.more or self.stop.is_set():
                 break
-        self.store.poll_succeeded(acct.key, cursor)
+        accounts.fetched(acct.key, cursor)
 
     def _process_pending(self, acct: Account, report: AccountReport) -> None:
         connector = self.connectors[acct.key]
@@ -170,30 +182,48 @@ class Pipeline:
             for row in batch:
                 try:
                     self._process_one(acct, connector, row, verdicts, report)
-                except RateLimited as exc:
-                    report.errors.append(str(exc))
-                    log.warning(
-                        "rate limited while acting; the rest waits for the next poll",
-                        account=acct.key,
-                        retry_after=exc.retry_after,
-                    )
-                    return
-                except AuthExpired as exc:
-                    report.health = "auth_expired"
-                    report.errors.append(str(exc))
+                except ConnectorError as exc:
+                    # the platform cannot act now: the action stays intended, the comment
+                    # stays decided, and the next poll that works finishes it
+                    self._account_problem(acct, exc, report)
                     return
                 except Exception as exc:
-                    report.errors.append(f"{row['comment_id']}: {exc!r}")
+                    report.errors.append(f"{row['comment_id']}: {scrub(repr(exc))}")
                     # re-read: a decision may have been recorded before the failure
                     current = self.store.comment_row(row["platform"], row["comment_id"])
                     self.store.set_status(
                         row["platform"],
                         row["comment_id"],
                         current["status"],
-                        error=repr(exc),
+                        error=scrub(repr(exc)),
                         attempt=True,
                     )
                     log.exception("comment failed; will retry", comment_id=row["comment_id"])
+
+    def _account_problem(self, acct: Account, exc: ConnectorError, report: AccountReport) -> None:
+        """An action the platform refused for the account's sake, not the comment's: record
+        the account's health and, where a person must fix it, tell them once per episode."""
+        error = scrub(str(exc))
+        report.errors.append(error)
+        if isinstance(exc, AuthExpired | PermissionMissing):
+            report.health = "auth_expired" if isinstance(exc, AuthExpired) else "permission_missing"
+        elif isinstance(exc, RateLimited):
+            report.health = "rate_limited"
+        else:
+            report.health = "failing"
+        since = self.store.account_last_ok(acct.key)
+        with self.store.transaction():
+            self.store.accounts.failed(acct.key, exc)
+            self.store.audit(f"account.{report.health}", platform=acct.platform, account=acct.key)
+            if self.desk is not None and isinstance(exc, AuthExpired | PermissionMissing):
+                self.desk.account_alert(acct, report.health, error, since)
+        log.warning(
+            "the platform refused an action; it stays pending until the account works again",
+            account=acct.key,
+            health=report.health,
+            error=error,
+            retry_after=getattr(exc, "retry_after", None),
+        )
 
     def _classify(self, rows: list[dict]) -> dict[str, Verdict]:
         """Classify a batch; if the batch fails, one by one, so a bad comment is isolated."""
@@ -233,16 +263,20 @@ class Pipeline:
             if verdict is None:
                 return  # classification failed: recorded, retried next poll
             decision = decide(comment, verdict, self.settings.policy)
-            verdict_id = self.store.record_verdict(comment.platform, comment.comment_id, verdict)
-            decision_id = self.store.record_decision(
-                comment.platform, comment.comment_id, verdict_id, decision, acct.mode
-            )
+            # the decision, its item, its escalation and the messages they cause: all or none
+            with self.store.transaction():
+                verdict_id = self.store.record_verdict(
+                    comment.platform, comment.comment_id, verdict
+                )
+                decision_id = self.store.record_decision(
+                    comment.platform, comment.comment_id, verdict_id, decision, acct.mode
+                )
+                if self.desk is not None:
+                    self.desk.open_for(comment, decision_id, decision)
         else:  # decided before a crash: finish its actions, never decide again
             decision_id = row["decision_id"]
             decision = decision_from_row(self.store.decision_row(decision_id))
-        outcomes = self.executor.carry_out(comment, decision_id, decision, connector, acct.mode)
-        if self.desk is not None:
-            self.desk.open_for(comment, decision_id, decision)
+        outcomes = self.executor.carry_out(comment, decision_id, decision, connector, acct)
         final = self._final_status(outcomes)
         self.store.set_status(
             comment.platform,

@@ -1,28 +1,24 @@
-"""Email alerts: rendered from Jinja2 templates (text and HTML), sent over SMTP (SSL or
-STARTTLS, credentials from the environment) or written to a local outbox folder (the demo).
+"""Email: templates rendered to text and HTML, and two ways out: SMTP (SSL or STARTTLS,
+credentials from the environment) or a private folder of .eml files (the demo, and schools
+without SMTP yet).
 
-Every message is recorded once per (item, step, recipient) before it is sent: a restart never
-sends a step twice, and a failed send stays `failed` and is retried on the next tick, never
-lost."""
+A template that fails to render never stops a message: `render` falls back to a plain message
+built in code from the same facts, and says so, so the sender can tell the administrators."""
 
 from __future__ import annotations
 
 import os
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 import jinja2
-import structlog
 
-from bot.config.settings import Email, Person
-from bot.core.clock import iso
-from bot.store import Store
-
-log = structlog.get_logger("modbot.notify")
-MAX_SEND_ATTEMPTS = 5
+from bot.config.settings import Email
+from bot.core.files import private_dir, write_private
 
 
 class Mailer(Protocol):
@@ -38,6 +34,7 @@ class SmtpMailer:
         c = self.config
         user = os.environ.get(c.username_env or "", "")
         password = os.environ.get(c.password_env or "", "")
+        server: smtplib.SMTP
         if c.security == "ssl":
             server = smtplib.SMTP_SSL(
                 c.host, c.port, timeout=self.timeout, context=ssl.create_default_context()
@@ -52,109 +49,99 @@ class SmtpMailer:
             server.send_message(message)
 
 
-class OutboxMailer:
-    """Writes each message as an .eml file: for the demo and for schools without SMTP yet."""
+class FolderMailer:
+    """Writes each message as `<outbox id>.eml`, 0600 in a 0700 folder. Named by the outbox
+    row, so sending the same row twice writes the same file."""
 
     def __init__(self, folder: Path):
         self.folder = folder
 
     def send(self, message: EmailMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        number = len(list(self.folder.glob("*.eml"))) + 1
-        (self.folder / f"{number:05d}.eml").write_bytes(bytes(message))
+        private_dir(self.folder)
+        name = str(message["X-Modbot-Message"] or "message").replace("/", "_")
+        write_private(self.folder / f"{name}.eml", bytes(message))
 
 
-class Notifier:
-    def __init__(self, store: Store, config: Email, mailer: Mailer, templates_dir: Path):
-        self.store = store
-        self.config = config
-        self.mailer = mailer
+OutboxMailer = FolderMailer  # the name the README and older configs use
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    html: str | None
+    problem: str | None = None  # set when the template failed and the fallback was used
+
+
+class EmailTemplates:
+    def __init__(self, templates_dir: Path):
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates_dir / "email")),
             undefined=jinja2.StrictUndefined,
             autoescape=True,
         )
+        self.text_env = self.env.overlay(autoescape=False)
 
-    def render(self, template: str, context: dict) -> tuple[str, str]:
-        text_env = self.env.overlay(autoescape=False)
-        text = text_env.get_template(f"{template}.txt").render(**context)
+    def names(self) -> list[str]:
+        return sorted({n.rsplit(".", 1)[0] for n in self.env.list_templates()})
+
+    def render_strict(self, template: str, context: dict) -> tuple[str, str]:
+        """Render or raise: for `config check`, which must find every broken template."""
+        text = self.text_env.get_template(f"{template}.txt").render(**context)
         html = self.env.get_template(f"{template}.html").render(**context)
         return text, html
 
-    def notify(
-        self, item_id: int, step: str, recipient: Person, subject: str, template: str, context: dict
-    ) -> str:
-        """Send once. Returns the row's status: sent, failed, or already-sent."""
-        table = self.store.db["notifications"]
-        table.insert(
-            {
-                "item_id": item_id,
-                "step": step,
-                "recipient": recipient.name,
-                "address": recipient.email,
-                "subject": subject,
-                "status": "pending",
-                "created_at": iso(self.store.now()),
-            },
-            ignore=True,
-        )
-        row = next(
-            table.rows_where(
-                "item_id = ? and step = ? and recipient = ?", [item_id, step, recipient.name]
-            )
-        )
-        if row["status"] == "sent":
-            return "already-sent"
-        if row["attempts"] >= MAX_SEND_ATTEMPTS:
-            return "failed"
-        return self._send(row, recipient, subject, template, context)
-
-    def retry_failed(self, renderer) -> int:
-        """Resend failed or interrupted messages; `renderer(row)` rebuilds their content."""
-        rows = list(
-            self.store.db["notifications"].rows_where(
-                "status in ('failed', 'pending') and attempts < ?", [MAX_SEND_ATTEMPTS]
-            )
-        )
-        for row in rows:
-            recipient, template, context = renderer(row)
-            self._send(row, recipient, row["subject"], template, context)
-        return len(rows)
-
-    def _send(
-        self, row: dict, recipient: Person, subject: str, template: str, context: dict
-    ) -> str:
-        text, html = self.render(
-            template, {**context, "recipient": recipient.name, "step": row["step"]}
-        )
-        message = EmailMessage()
-        message["From"] = self.config.from_address
-        message["To"] = recipient.email
-        message["Subject"] = subject
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
-        table = self.store.db["notifications"]
+    def render(self, template: str, context: dict) -> Rendered:
         try:
-            self.mailer.send(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            table.update(
-                row["id"],
-                {"status": "failed", "attempts": row["attempts"] + 1, "error": str(exc)[:300]},
-            )
-            log.error(
-                "email not sent; will retry", to=recipient.email, step=row["step"], error=str(exc)
-            )
-            return "failed"
-        table.update(
-            row["id"],
-            {
-                "status": "sent",
-                "attempts": row["attempts"] + 1,
-                "sent_at": iso(self.store.now()),
-                "error": None,
-            },
+            text, html = self.render_strict(template, context)
+            return Rendered(text, html)
+        except (jinja2.TemplateError, OSError, TypeError, ValueError) as exc:
+            problem = f"email template {template!r} could not be used: {type(exc).__name__}: {exc}"
+            return Rendered(fallback_text(context), None, problem)
+
+
+def fallback_text(context: dict) -> str:
+    """A plain message from the facts alone, used when a template is broken or missing."""
+    lines = [f"Dear {context.get('recipient', '')},", ""]
+    if context.get("escalation_id"):
+        lines.append(
+            f"modbot has raised a safeguarding concern: escalation {context['escalation_id']}"
+            + (" (URGENT)" if context.get("urgent") else "")
+            + "."
         )
-        self.store.audit(
-            "notification.sent", item=row["item_id"], step=row["step"], recipient=recipient.name
-        )
-        return "sent"
+    for label, key in (
+        ("About", "subject"),
+        ("Account", "account"),
+        ("Reference", "item_id"),
+        ("Category", "categories"),
+        ("Suggested route", "route"),
+        ("Due", "due"),
+        ("Problem", "health"),
+        ("What the platform said", "error"),
+        ("Open it here", "link"),
+    ):
+        if context.get(key):
+            lines.append(f"{label}: {context[key]}")
+    lines += [
+        "",
+        "(This is modbot's plain fallback message: the usual email template could not be used,",
+        "and the administrators have been told.)",
+        "",
+        f"modbot, for {context.get('school', 'your school')}",
+    ]
+    return "\n".join(lines)
+
+
+def build_message(
+    from_address: str, to: str, subject: str, rendered: Rendered, message_key: str
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = from_address
+    message["To"] = to
+    message["Subject"] = subject
+    message["X-Modbot-Message"] = message_key
+    domain = from_address.rsplit("@", 1)[-1] or "modbot.invalid"
+    message["Message-ID"] = f"<{message_key}@{domain}>"  # a resend after a crash is the same
+    message.set_content(rendered.text)
+    if rendered.html is not None:
+        message.add_alternative(rendered.html, subtype="html")
+    return message

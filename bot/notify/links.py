@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.core.errors import ModbotError
+from bot.core.files import write_private
 from bot.core.logs import register_secret
 
 
@@ -37,10 +38,7 @@ def load_secret(env_name: str, fallback_file: Path) -> bytes:
     value = os.environ.get(env_name)
     if not value:
         if not fallback_file.exists():
-            fallback_file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(fallback_file, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(32))
+            write_private(fallback_file, secrets.token_urlsafe(32), exclusive=True)
         value = fallback_file.read_text().strip()
     register_secret(value)
     return value.encode()
@@ -69,17 +67,24 @@ def sign(
 
 
 def verify(secret: bytes, token: str, now: datetime, purpose: str = "ack") -> LinkClaim:
+    """The claim a link makes, or LinkRefused saying why not. Never anything else: whatever
+    arrives in a URL (non-ASCII, truncated, not base64, not JSON) is a refusal, not a crash."""
     try:
         payload, signature = token.split(".")
     except ValueError:
         raise LinkRefused("malformed link") from None
-    expected = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
+    expected = hmac.new(secret, payload.encode("utf-8", "surrogateescape"), hashlib.sha256)
+    given = signature.encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(expected.hexdigest().encode(), given):
         raise LinkRefused("forged or altered link")
-    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claimed, expires_at = int(data["i"]), int(data["e"])
+    except (ValueError, KeyError, TypeError):
+        raise LinkRefused("malformed link") from None
     if data.get("p") != purpose:
         raise LinkRefused(f"this link is for {data.get('p')!r}, not {purpose!r}")
-    expires = datetime.fromtimestamp(data["e"], tz=now.tzinfo)
+    expires = datetime.fromtimestamp(expires_at, tz=now.tzinfo)
     if now >= expires:
         raise LinkRefused("expired link")
-    return LinkClaim(int(data["i"]), data["p"], str(data.get("r", "")), expires)
+    return LinkClaim(claimed, data["p"], str(data.get("r", "")), expires)

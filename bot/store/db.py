@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +22,14 @@ import sqlite_utils
 from bot.core.clock import Clock, iso, system_clock
 from bot.core.errors import StoreError
 from bot.core.models import Action, Comment, Decision, Verdict, valid_text
+from bot.store.accounts import Accounts, migrate_account_backoff
+from bot.store.escalations import Escalations
+from bot.store.items import Items
+from bot.store.outbox import Outbox
+from bot.store.views import Views
 
 MAX_ATTEMPTS = 5  # a comment that fails this often is parked as `failed` and reported
+_NOT_EVIDENCE = "id NOT IN (SELECT version_id FROM escalations WHERE version_id IS NOT NULL)"
 
 
 def text_hash(text: str) -> str:
@@ -233,9 +240,71 @@ def _m2_acknowledgement(db: sqlite_utils.Database) -> None:
         db["escalations"].add_column(column, kind)
 
 
+def _m3_workflow(db: sqlite_utils.Database) -> None:
+    """The transactional outbox, every version of a comment's words, escalation evidence and
+    routes, and the circuit breaker on mass hiding. Plain SQL, so the step is one transaction."""
+    for statement in (
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            dedupe TEXT NOT NULL UNIQUE,
+            recipient TEXT NOT NULL,
+            address TEXT NOT NULL,
+            template TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            context TEXT NOT NULL DEFAULT '{}',
+            item_id INTEGER,
+            escalation_id INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            last_error TEXT)""",
+        "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+        """CREATE TABLE comment_versions (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            comment_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            text TEXT,
+            text_sha256 TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            purged_at TEXT,
+            UNIQUE (platform, comment_id, version))""",
+        """INSERT INTO comment_versions (platform, comment_id, version, text, text_sha256, seen_at)
+            SELECT platform, comment_id, 1, text, text_sha256, first_seen_at FROM comments""",
+        "ALTER TABLE escalations ADD COLUMN version_id INTEGER",
+        "ALTER TABLE decisions ADD COLUMN hide INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE escalations ADD COLUMN route_steps TEXT",
+        "ALTER TABLE escalations ADD COLUMN family_implicated INTEGER",
+        """UPDATE escalations SET version_id = (SELECT v.id FROM comment_versions v
+            WHERE v.platform = escalations.platform AND v.comment_id = escalations.comment_id)""",
+        """CREATE TRIGGER evidence_words_kept BEFORE UPDATE OF text ON comment_versions
+            WHEN OLD.id IN (SELECT version_id FROM escalations WHERE version_id IS NOT NULL)
+            BEGIN SELECT RAISE(ABORT, 'escalated words are evidence: append-only'); END""",
+        "CREATE TRIGGER versions_no_delete BEFORE DELETE ON comment_versions "
+        "BEGIN SELECT RAISE(ABORT, 'comment versions are append-only'); END",
+        """CREATE TABLE breakers (
+            account TEXT PRIMARY KEY,
+            tripped_at TEXT,
+            reason TEXT,
+            resumed_at TEXT,
+            resumed_by TEXT)""",
+        """INSERT INTO outbox (kind, dedupe, recipient, address, template, subject, item_id,
+            status, attempts, created_at)
+            SELECT step, 'legacy:' || id, recipient, address, 'reminder', subject, item_id,
+            'pending', 0, created_at FROM notifications
+            WHERE status != 'sent' AND item_id != 0""",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "initial schema", _m1_initial),
     (2, "acknowledgement items, notifications, leave, escalation workflow", _m2_acknowledgement),
+    (3, "outbox, comment versions, escalation evidence and routes, breakers", _m3_workflow),
+    (4, "accounts: next poll time and backoff", migrate_account_backoff),
 ]
 
 
@@ -252,6 +321,11 @@ class Store:
     def __init__(self, path: Path | str, clock: Clock = system_clock):
         self.path = Path(path)
         self.now = clock
+        self.accounts = Accounts(self)
+        self.outbox = Outbox(self)
+        self.items = Items(self)
+        self.escalations = Escalations(self)
+        self.views = Views(self)
         try:
             if str(path) != ":memory:":
                 _create_private(self.path)
@@ -267,6 +341,11 @@ class Store:
 
     def close(self) -> None:
         self.db.conn.close()
+
+    def transaction(self) -> AbstractContextManager[sqlite_utils.Database]:
+        """All or nothing: a state change and the messages it causes are written together.
+        Nested calls become savepoints of the outer transaction."""
+        return self.db.atomic()
 
     # --- schema ---------------------------------------------------------------------------
     def migrate(self) -> list[int]:
@@ -308,57 +387,18 @@ class Store:
             }
         )
 
-    # --- accounts ---------------------------------------------------------------------------
-    def ensure_account(self, key: str, platform: str, account_id: str, display_name: str) -> dict:
-        self.db["accounts"].insert(
-            {
-                "key": key,
-                "platform": platform,
-                "account_id": account_id,
-                "display_name": display_name,
-            },
-            ignore=True,
-        )
-        return self.db["accounts"].get(key)
-
-    def cursor(self, key: str) -> str | None:
-        return self.db["accounts"].get(key)["cursor"]
-
-    def poll_succeeded(self, key: str, cursor: str | None) -> None:
-        now = iso(self.now())
-        self.db["accounts"].update(
-            key,
-            {
-                "cursor": cursor,
-                "health": "ok",
-                "failures": 0,
-                "last_poll_at": now,
-                "last_ok_at": now,
-                "last_error": None,
-            },
-        )
-
-    def save_cursor(self, key: str, cursor: str | None) -> None:
-        self.db["accounts"].update(key, {"cursor": cursor})
-
-    def poll_failed(self, key: str, health: str, error: str) -> int:
-        row = self.db["accounts"].get(key)
-        failures = (row["failures"] or 0) + 1
-        self.db["accounts"].update(
-            key,
-            {
-                "health": health,
-                "failures": failures,
-                "last_poll_at": iso(self.now()),
-                "last_error": error,
-            },
-        )
-        return failures
+    # --- accounts (the repository is bot/store/accounts.py: store.accounts) -------------
+    def account_last_ok(self, key: str) -> str | None:
+        rows = self.rows("SELECT last_ok_at FROM accounts WHERE key = ?", [key])
+        return rows[0]["last_ok_at"] if rows else None
 
     # --- comments ---------------------------------------------------------------------------
     def record_comment(self, comment: Comment) -> bool:
         """True if the comment is new (or its text changed since we decided on it)."""
-        comment = valid_unicode(comment)
+        with self.transaction():
+            return self._record_comment(valid_unicode(comment))
+
+    def _record_comment(self, comment: Comment) -> bool:
         digest = text_hash(comment.text)
         existing = self.comment_row(comment.platform, comment.comment_id)
         if existing is None:
@@ -382,6 +422,7 @@ class Store:
                     "updated_at": iso(self.now()),
                 }
             )
+            self._add_version(comment, digest)
             return True
         if existing["text_sha256"] != digest and existing["status"] in ("done", "gone"):
             self.db["comments"].update(
@@ -395,9 +436,41 @@ class Store:
                     "updated_at": iso(self.now()),
                 },
             )
-            self.audit("comment.edited", platform=comment.platform, comment_id=comment.comment_id)
+            version = self._add_version(comment, digest)
+            self.audit(
+                "comment.edited",
+                platform=comment.platform,
+                comment_id=comment.comment_id,
+                version=version,
+            )
             return True
         return False
+
+    def _add_version(self, comment: Comment, digest: str) -> int:
+        """Every wording a comment ever had is kept as a version: an edit adds, never replaces."""
+        row = self.db.execute(
+            "INSERT INTO comment_versions (platform, comment_id, version, text, text_sha256, "
+            "seen_at) SELECT ?, ?, coalesce(max(version), 0) + 1, ?, ?, ? FROM comment_versions "
+            "WHERE platform = ? AND comment_id = ? RETURNING version",
+            [
+                comment.platform,
+                comment.comment_id,
+                comment.text,
+                digest,
+                iso(self.now()),
+                comment.platform,
+                comment.comment_id,
+            ],
+        ).fetchone()
+        return int(row[0])
+
+    def latest_version_id(self, platform: str, comment_id: str) -> int | None:
+        rows = self.rows(
+            "SELECT id FROM comment_versions WHERE platform = ? AND comment_id = ? "
+            "ORDER BY version DESC LIMIT 1",
+            [platform, comment_id],
+        )
+        return rows[0]["id"] if rows else None
 
     def comment_row(self, platform: str, comment_id: str) -> dict | None:
         rows = list(
@@ -435,8 +508,37 @@ class Store:
         self.db["comments"].update((platform, comment_id), update)
 
     def forget_text(self, platform: str, comment_id: str) -> None:
-        """Data minimisation: an allowed comment's words are not kept (its hash is)."""
-        self.db["comments"].update((platform, comment_id), {"text": None})
+        """Data minimisation: an allowed comment's words are not kept (its hash is). Words
+        that were escalated are evidence and stay, whatever the comment says now."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE comments SET text = NULL WHERE platform = ? AND comment_id = ?",
+                [platform, comment_id],
+            )
+            self.db.execute(
+                f"UPDATE comment_versions SET text = NULL, purged_at = ? WHERE platform = ? "
+                f"AND comment_id = ? AND text IS NOT NULL AND {_NOT_EVIDENCE}",
+                [iso(self.now()), platform, comment_id],
+            )
+
+    def purge_text(self, before: datetime) -> int:
+        """Retention: drop the words of comments first seen before `before`, except the
+        versions that were escalated (kept by the school's records policy). Returns how many
+        versions lost their words; the caller audits the purge."""
+        with self.transaction():
+            cut = iso(before)
+            purged = self.db.execute(
+                f"UPDATE comment_versions SET text = NULL, purged_at = ? WHERE text IS NOT NULL "
+                f"AND seen_at < ? AND {_NOT_EVIDENCE}",
+                [iso(self.now()), cut],
+            ).rowcount
+            self.db.execute(
+                "UPDATE comments SET text = NULL WHERE text IS NOT NULL AND first_seen_at < ? "
+                "AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.platform = "
+                "comments.platform AND e.comment_id = comments.comment_id)",
+                [cut],
+            )
+        return purged
 
     # --- verdicts and decisions ----------------------------------------------------------------
     def record_verdict(self, platform: str, comment_id: str, verdict: Verdict) -> int:
@@ -482,6 +584,7 @@ class Store:
                     "reasons": json.dumps(list(decision.reasons)),
                     "severity": decision.severity.value,
                     "notice_template": decision.notice_template,
+                    "hide": int(decision.hide),
                     "mode": mode,
                     "created_at": iso(self.now()),
                 }
@@ -501,6 +604,36 @@ class Store:
         )
         return decision_id
 
+    def rule_ids(self, decision_id: int) -> list[str]:
+        """The rules (and model layers) that fired for a decision."""
+        rows = self.rows(
+            "SELECT v.hits FROM decisions d JOIN verdicts v ON v.id = d.verdict_id WHERE d.id = ?",
+            [decision_id],
+        )
+        return [h["rule"] for h in json.loads(rows[0]["hits"])] if rows else []
+
+    def item_facts(self, decision_id: int) -> dict:
+        """What a reminder needs about the comment behind an item."""
+        row = self.rows(
+            "SELECT c.account, c.text, d.categories, d.severity FROM decisions d JOIN comments c "
+            "ON c.platform = d.platform AND c.comment_id = d.comment_id WHERE d.id = ?",
+            [decision_id],
+        )[0]
+        return {**row, "categories": json.loads(row["categories"])}
+
+    def hidden_between(self, since: datetime, until: datetime) -> list[dict]:
+        """Comments decided `hide` in the window: account and reasons only, never words."""
+        rows = self.rows(
+            "SELECT c.account, d.reasons FROM decisions d JOIN comments c ON c.platform = "
+            "d.platform AND c.comment_id = d.comment_id WHERE d.action = 'hide' "
+            "AND d.created_at > ? AND d.created_at <= ? ORDER BY d.id",
+            [iso(since), iso(until)],
+        )
+        return [{**r, "reasons": json.loads(r["reasons"])} for r in rows]
+
+    def failing_accounts(self) -> list[dict]:
+        return self.rows("SELECT * FROM accounts WHERE health != 'ok' ORDER BY key")
+
     def decision_row(self, decision_id: int) -> dict:
         return self.db["decisions"].get(decision_id)
 
@@ -518,28 +651,34 @@ class Store:
         payload = json.dumps(
             {"template": getattr(action, "template", ""), "post_id": getattr(action, "post_id", "")}
         )
-        table = self.db["actions"]
-        before = table.count
-        table.insert(
-            {
-                "decision_id": decision_id,
-                "platform": platform,
-                "comment_id": comment_id,
-                "kind": action.kind,
-                "target": action.target,
-                "payload": payload,
-                "status": status,
-                "intended_at": iso(self.now()),
-            },
-            ignore=True,
+        created = self.db.execute(
+            "INSERT INTO actions (decision_id, platform, comment_id, kind, target, payload, "
+            "status, attempts, intended_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) "
+            "ON CONFLICT (decision_id, kind, target) DO NOTHING RETURNING id",
+            [
+                decision_id,
+                platform,
+                comment_id,
+                action.kind,
+                action.target,
+                payload,
+                status,
+                iso(self.now()),
+            ],
+        ).fetchone()
+        row = self.rows(
+            "SELECT * FROM actions WHERE decision_id = ? AND kind = ? AND target = ?",
+            [decision_id, action.kind, action.target],
+        )[0]
+        return row, created is not None
+
+    def action_pending(self, action_id: int, error: str) -> None:
+        """The platform could not do it now (rate limit, token, permission, outage): it stays
+        intended, and is carried out when the account works again."""
+        self.db.execute(
+            "UPDATE actions SET attempts = attempts + 1, error = ? WHERE id = ?",
+            [error[:500], action_id],
         )
-        row = next(
-            table.rows_where(
-                "decision_id = ? and kind = ? and target = ?",
-                [decision_id, action.kind, action.target],
-            )
-        )
-        return row, table.count > before
 
     def action_finished(
         self, action_id: int, status: str, ref: str | None = None, error: str | None = None
@@ -552,7 +691,9 @@ class Store:
                 "platform_ref": ref,
                 "error": (error or "")[:500] or None,
                 "attempts": (row["attempts"] or 0) + 1,
-                "completed_at": iso(self.now()) if status in ("done", "gone", "shadow") else None,
+                "completed_at": iso(self.now())
+                if status in ("done", "gone", "shadow", "paused", "skipped")
+                else None,
             },
         )
         self.audit(
@@ -594,30 +735,46 @@ class Store:
             }
         )
 
-    def open_escalation(
-        self, platform: str, comment_id: str, decision_id: int, decision: Decision
-    ) -> None:
-        table = self.db["escalations"]
-        before = table.count
-        table.insert(
-            {
-                "platform": platform,
-                "comment_id": comment_id,
-                "decision_id": decision_id,
-                "categories": json.dumps([c.value for c in decision.categories]),
-                "severity": decision.severity.value,
-                "status": "new",
-                "created_at": iso(self.now()),
-            },
-            ignore=True,
-        )
-        if table.count > before:
-            self.audit(
-                "escalation.opened",
-                platform=platform,
-                comment_id=comment_id,
-                severity=decision.severity.value,
+    # --- the circuit breaker on mass hiding ---
+    def hides_since(self, platform: str, account: str, since: datetime) -> int:
+        return self.rows(
+            "SELECT count(*) AS n FROM actions a JOIN comments c ON c.platform = a.platform "
+            "AND c.comment_id = a.comment_id WHERE a.kind = 'hide' AND a.status = 'done' "
+            "AND a.platform = ? AND c.account = ? AND a.completed_at >= ?",
+            [platform, account, iso(since)],
+        )[0]["n"]
+
+    def breaker_tripped(self, account_key: str) -> bool:
+        return bool(
+            self.rows(
+                "SELECT 1 FROM breakers WHERE account = ? AND tripped_at IS NOT NULL "
+                "AND resumed_at IS NULL",
+                [account_key],
             )
+        )
+
+    def trip_breaker(self, account_key: str, reason: str) -> bool:
+        """True the first time: later calls while it is tripped change nothing."""
+        row = self.db.execute(
+            "INSERT INTO breakers (account, tripped_at, reason) VALUES (?, ?, ?) "
+            "ON CONFLICT (account) DO UPDATE SET tripped_at = excluded.tripped_at, "
+            "reason = excluded.reason, resumed_at = NULL, resumed_by = NULL "
+            "WHERE breakers.resumed_at IS NOT NULL OR breakers.tripped_at IS NULL "
+            "RETURNING account",
+            [account_key, iso(self.now()), reason],
+        ).fetchone()
+        return row is not None
+
+    def resume_breaker(self, account_key: str, by: str) -> bool:
+        row = self.db.execute(
+            "UPDATE breakers SET resumed_at = ?, resumed_by = ? WHERE account = ? "
+            "AND resumed_at IS NULL AND tripped_at IS NOT NULL RETURNING account",
+            [iso(self.now()), by, account_key],
+        ).fetchone()
+        return row is not None
+
+    def breakers(self) -> list[dict]:
+        return self.rows("SELECT * FROM breakers ORDER BY account")
 
     # --- reading back ---
     def rows(self, sql: str, params: Iterable[object] = ()) -> list[dict]:

@@ -6,12 +6,7 @@ from datetime import datetime
 
 import click
 
-from bot.faces.cli.root import (
-    EXIT_USAGE,
-    _desk,
-    _settings,
-    cli,
-)
+from bot.faces.cli.root import EXIT_USAGE, _actor, _settings, _store, cli, refused
 
 
 @cli.command()
@@ -55,35 +50,45 @@ def deadline(ctx: click.Context, received: str, nation: str | None, ignore_closu
 @click.option("--by", "by", required=True, help="Who acknowledges (an administrator or the DSL).")
 @click.pass_context
 def ack(ctx: click.Context, item: int, by: str) -> None:
-    """Acknowledge acknowledgement ITEM. Doing it twice is harmless."""
-    desk = _desk(ctx)
-    if desk.store.db["items"].count_where("id = ?", [item]) == 0:
-        click.echo(f"no item {item}", err=True)
-        ctx.exit(EXIT_USAGE)
-    click.echo(desk.acknowledge(item, by))
+    """Acknowledge acknowledgement ITEM. Doing it twice is harmless.
+
+    An escalation's item can only be acknowledged by the DSL or deputy."""
+    from bot.services import acknowledgement as use
+    from bot.services.actors import Forbidden, NotFound
+
+    settings, store = _store(ctx)
+    try:
+        click.echo(use.acknowledge(store, item, _actor(ctx, settings, by)))
+    except (NotFound, Forbidden) as exc:
+        refused(ctx, exc)
 
 
 @cli.group()
 def leave() -> None:
-    """Record administrators' leave (a person on leave is never assigned)."""
+    """Record leave: a person on leave is never assigned, and a DSL on leave is never the only
+    one told of a concern."""
 
 
 @leave.command("add")
 @click.argument("name")
 @click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.argument("end", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--by", "by", help="Who records it (default: NAME themself).")
 @click.pass_context
-def leave_add(ctx: click.Context, name: str, start: datetime, end: datetime) -> None:
-    """NAME is on leave from START to END (YYYY-MM-DD, inclusive)."""
-    from bot.acknowledgement.duty import add_leave
+def leave_add(
+    ctx: click.Context, name: str, start: datetime, end: datetime, by: str | None
+) -> None:
+    """NAME is on leave from START to END (YYYY-MM-DD, inclusive). NAME may be an
+    administrator, the DSL, the deputy DSL or SLT."""
+    from bot.services import acknowledgement as use
+    from bot.services.actors import Forbidden, NotFound
 
-    desk = _desk(ctx)
+    settings, store = _store(ctx)
+    actor = _actor(ctx, settings, by or name)
     try:
-        add_leave(desk.store, desk.settings, name, start.date(), end.date())
-    except ValueError as exc:
-        click.echo(str(exc), err=True)
-        ctx.exit(EXIT_USAGE)
-    click.echo(f"{name} is on leave from {start:%-d %B %Y} to {end:%-d %B %Y}")
+        click.echo(use.record_leave(store, settings, actor, name, start.date(), end.date()))
+    except (NotFound, Forbidden) as exc:
+        refused(ctx, exc)
 
 
 @cli.command()
@@ -96,15 +101,12 @@ def leave_add(ctx: click.Context, name: str, start: datetime, end: datetime) -> 
 @click.pass_context
 def items(ctx: click.Context, status: str) -> None:
     """List acknowledgement items: who has them and when they are due."""
-    desk = _desk(ctx)
-    where = "" if status == "all" else "where status = ?"
-    rows = desk.store.rows(
-        f"select * from items {where} order by due_at", [] if status == "all" else [status]
-    )
+    store = _store(ctx)[1]
+    rows = store.items.with_status(None if status == "all" else status)
     for r in rows:
         click.echo(
-            f"{r['id']:>5}  {r['kind']:<11} {r['status']:<12} due {r['due_at']}  "
-            f"{r['assignee']} (backup {r['backup']})"
+            f"{r.id:>5}  {r.kind:<11} {r.status.value:<12} due {r.due_at.isoformat()}  "
+            f"{r.assignee} (backup {r.backup})"
         )
     if not rows:
         click.echo(f"no {status} items")

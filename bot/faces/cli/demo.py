@@ -29,7 +29,13 @@ def demo(ctx: click.Context, db: Path | None) -> None:
 
     Needs no credentials and no network: the accounts are a local sandbox platform."""
     from bot.app import build_pipeline
-    from bot.faces.demo import SimulatedClock, acknowledgement_summary, simulate_week, summary
+    from bot.faces.demo import (
+        SimulatedClock,
+        acknowledgement_summary,
+        refer_and_export,
+        simulate_week,
+        summary,
+    )
 
     settings = _settings(ctx)
     sandbox = [a for a in settings.accounts if a.platform == "sandbox"]
@@ -52,28 +58,7 @@ def demo(ctx: click.Context, db: Path | None) -> None:
         "Moderating the sandbox scenario, 16 to 24 November 2026, on a simulated clock...", err=True
     )
     counts = simulate_week(pipeline, clock, end=datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
-    exported = []
-    first = pipeline.store.rows("select id from escalations where urgent = 1 order by id limit 1")
-    if first:
-        from bot.safeguarding.escalations import change_status, export
-
-        grooming = pipeline.store.rows(
-            "select id from escalations where categories like '%grooming%' order by id limit 1"
-        )
-        if grooming:
-            change_status(
-                pipeline.store,
-                grooming[0]["id"],
-                "referred",
-                settings.dsl.name,
-                reference="CEOP: demo-0001",
-            )
-        exported = export(
-            pipeline.store,
-            first[0]["id"],
-            database.parent / "evidence",
-            settings.path(settings.notices.templates_dir),
-        )
+    exported = refer_and_export(pipeline, settings, database.parent / "evidence")
     problems = [p for c in pipeline.connectors.values() for p in c.sandbox.problems]
     click.echo(
         summary(
@@ -85,6 +70,5 @@ def demo(ctx: click.Context, db: Path | None) -> None:
         )
     )
     click.echo(acknowledgement_summary(settings, pipeline, counts, outbox, exported))
-    bad = pipeline.store.rows("select count(*) n from accounts where health != 'ok'")[0]["n"]
-    if bad:
+    if pipeline.store.views.unhealthy_accounts():
         ctx.exit(EXIT_PARTIAL)

@@ -91,6 +91,8 @@ def run(ctx: click.Context, once: bool) -> None:
                 run_forever(pipeline)
                 return
             reports = pipeline.run_once()
+            if pipeline.housekeeping is not None:
+                pipeline.housekeeping()
     except LockHeld as exc:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_LOCKED)

@@ -62,10 +62,27 @@ def cli(ctx: click.Context, config: str | None, log_format: str, log_level: str)
     configure(None if log_format == "auto" else log_format == "json", log_level)
 
 
-def _desk(ctx: click.Context):
-    from bot.app import build_desk
+def _store(ctx: click.Context):
+    """The settings and the configured database."""
     from bot.store import Store
 
     settings = _settings(ctx)
-    database = settings.path(settings.storage.database)
-    return build_desk(settings, Store(database), database)
+    return settings, Store(settings.path(settings.storage.database))
+
+
+def _actor(ctx: click.Context, settings: Settings, name: str):
+    """The person acting (`--by`), with the role the configuration gives them; exit 2 if the
+    name is not in the configuration."""
+    from bot.services.actors import Forbidden, actor_from_config
+
+    try:
+        return actor_from_config(settings, name)
+    except Forbidden as exc:
+        click.echo(f"modbot: {exc}", err=True)
+        ctx.exit(EXIT_USAGE)
+
+
+def refused(ctx: click.Context, exc: Exception) -> None:
+    """A use case said no (not found, or not allowed): say why, exit 2."""
+    click.echo(f"modbot: {exc}", err=True)
+    ctx.exit(EXIT_USAGE)

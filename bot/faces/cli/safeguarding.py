@@ -1,4 +1,5 @@
-"""The DSL's commands: the escalation queue."""
+"""The DSL's commands: the escalation queue. Every command names who acts (`--by`); only the
+DSL and deputy may read a concern's words, and every read is in the audit log."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ from pathlib import Path
 
 import click
 
-from bot.faces.cli.root import (
-    _desk,
-    cli,
-)
+from bot.faces.cli.root import _actor, _settings, _store, cli, refused
 
 
 @cli.group()
@@ -18,37 +16,41 @@ def escalations() -> None:
     """The DSL's queue: list, show, ack, refer, close, export."""
 
 
+def _run(ctx: click.Context, by: str, use_case, *args, **kw):
+    from bot.services.actors import Forbidden, NotFound
+
+    settings, store = _store(ctx)
+    try:
+        return use_case(store, *args, _actor(ctx, settings, by), **kw)
+    except (NotFound, Forbidden) as exc:
+        refused(ctx, exc)
+
+
 @escalations.command("list")
+@click.option("--by", "by", required=True, help="Who is looking (the DSL, deputy or SLT).")
 @click.pass_context
-def escalations_list(ctx: click.Context) -> None:
-    """Every escalation, newest first (no comment text)."""
-    desk = _desk(ctx)
-    for r in desk.store.rows("select * from escalations order by id desc"):
-        urgent = "URGENT " if r["urgent"] else ""
+def escalations_list(ctx: click.Context, by: str) -> None:
+    """Every escalation, newest first (references and categories, no comment text)."""
+    from bot.services import safeguarding as use
+
+    for e in _run(ctx, by, use.queue):
+        urgent = "URGENT " if e.urgent else ""
         click.echo(
-            f"{r['id']:>5}  {r['status']:<12} {urgent}{', '.join(json.loads(r['categories']))}"
-            f"  -> {r['route'] or 'route not set'}  ({r['created_at']})"
+            f"{e.id:>5}  {e.status.value:<12} {urgent}{', '.join(e.categories)}"
+            f"  -> {e.route or 'route not set'}  ({e.created_at.isoformat()})"
         )
 
 
 @escalations.command("show")
 @click.argument("escalation", type=int)
+@click.option("--by", "by", required=True, help="Who is reading (the DSL or deputy).")
 @click.pass_context
-def escalations_show(ctx: click.Context, escalation: int) -> None:
-    """The full evidence record of ESCALATION, including the comment's words."""
-    from bot.safeguarding.escalations import evidence
+def escalations_show(ctx: click.Context, escalation: int, by: str) -> None:
+    """The full evidence record of ESCALATION, including the comment's words (audited)."""
+    from bot.services import safeguarding as use
 
-    desk = _desk(ctx)
-    desk.store.audit("escalation.viewed", escalation=escalation)
-    click.echo(json.dumps(evidence(desk.store, escalation), indent=2, ensure_ascii=False))
-
-
-def _set_status(ctx, escalation: int, status: str, by: str, **kw) -> None:
-    from bot.safeguarding.escalations import change_status
-
-    desk = _desk(ctx)
-    row = change_status(desk.store, escalation, status, by, **kw)
-    click.echo(f"escalation {escalation}: {row['status']}")
+    record = _run(ctx, by, use.view_evidence, escalation)
+    click.echo(json.dumps(record, indent=2, ensure_ascii=False))
 
 
 @escalations.command("ack")
@@ -56,8 +58,10 @@ def _set_status(ctx, escalation: int, status: str, by: str, **kw) -> None:
 @click.option("--by", "by", required=True)
 @click.pass_context
 def escalations_ack(ctx: click.Context, escalation: int, by: str) -> None:
-    """The DSL has seen ESCALATION."""
-    _set_status(ctx, escalation, "acknowledged", by)
+    """The DSL has seen ESCALATION (its alerts stop)."""
+    from bot.services import safeguarding as use
+
+    click.echo(f"escalation {escalation}: {_run(ctx, by, use.acknowledge, escalation).status}")
 
 
 @escalations.command("refer")
@@ -70,7 +74,10 @@ def escalations_refer(
     ctx: click.Context, escalation: int, by: str, route: str, reference: str
 ) -> None:
     """Record that ESCALATION was referred, with the route and reference."""
-    _set_status(ctx, escalation, "referred", by, reference=f"{route}: {reference}")
+    from bot.services import safeguarding as use
+
+    result = _run(ctx, by, use.refer, escalation, route=route, reference=reference)
+    click.echo(f"escalation {escalation}: {result.status}")
 
 
 @escalations.command("close")
@@ -80,11 +87,15 @@ def escalations_refer(
 @click.pass_context
 def escalations_close(ctx: click.Context, escalation: int, by: str, outcome: str) -> None:
     """Close ESCALATION with its outcome (it is never deleted)."""
-    _set_status(ctx, escalation, "closed", by, outcome=outcome)
+    from bot.services import safeguarding as use
+
+    result = _run(ctx, by, use.close, escalation, outcome=outcome)
+    click.echo(f"escalation {escalation}: {result.status}")
 
 
 @escalations.command("export")
 @click.argument("escalation", type=int)
+@click.option("--by", "by", required=True)
 @click.option(
     "--to",
     "folder",
@@ -93,12 +104,13 @@ def escalations_close(ctx: click.Context, escalation: int, by: str, outcome: str
     show_default=True,
 )
 @click.pass_context
-def escalations_export(ctx: click.Context, escalation: int, folder: Path) -> None:
-    """Write ESCALATION's evidence record as JSON and a printable HTML page."""
-    from bot.safeguarding.escalations import export
+def escalations_export(ctx: click.Context, escalation: int, by: str, folder: Path) -> None:
+    """Write ESCALATION's evidence record as JSON and a printable HTML page (files 0600)."""
+    from bot.services import safeguarding as use
 
-    desk = _desk(ctx)
-    for path in export(
-        desk.store, escalation, folder, desk.settings.path(desk.settings.notices.templates_dir)
+    settings = _settings(ctx)
+    templates = settings.path(settings.notices.templates_dir)
+    for path in _run(
+        ctx, by, use.export_evidence, escalation, folder=folder, templates_dir=templates
     ):
         click.echo(str(path))
