@@ -144,7 +144,7 @@ class NoticeTemplates:
             try:
                 self.env.get_template(f"{name}.txt").render(**SAMPLE)
             except jinja2.TemplateSyntaxError as exc:
-                out.append(f"{exc.filename or name}:{exc.lineno}: {exc.message}")
+                out.append(f"{name}.txt:{exc.lineno}: {exc.message}")
             except jinja2.TemplateError as exc:
                 out.append(f"notices/{name}.txt: {type(exc).__name__}: {exc}")
         return out

@@ -99,6 +99,80 @@ class EmailTemplates:
             return Rendered(fallback_text(context), None, problem)
 
 
+_ITEM_SAMPLE = {
+    "school": "Example Primary School",
+    "recipient": "Sam Sample",
+    "subject": "[modbot] sample",
+    "account": "Example Primary (Facebook)",
+    "item_id": 1,
+    "kind": "reply",
+    "categories": "question",
+    "severity": "low",
+    "due": "Monday 16 November 2026 10:00 GMT",
+    "assignee": "Sam Sample",
+    "slt": "Sasha Senior",
+    "text": "",
+    "link": "https://modbot.example/ack?t=sample",
+    "out_of_hours": True,
+    "dsl_name": "Dee Lead",
+    "dsl_phone": "01234 567890",
+    "deputy_name": "Dan Deputy",
+    "deputy_phone": "01234 567891",
+    "acknowledged": False,
+    "escalation_id": 1,
+    "route": "Children's social care",
+    "urgent": True,
+    "step": "backup",
+}
+SAMPLES: dict[str, dict] = {
+    "dsl_alert": _ITEM_SAMPLE,
+    "reminder": _ITEM_SAMPLE,
+    "account": {
+        **_ITEM_SAMPLE,
+        "health": "auth expired",
+        "error": "the token has expired",
+        "since": "2026-11-16T08:00:00+00:00",
+    },
+    "breaker": {**_ITEM_SAMPLE, "health": "more than 40 hidden", "account_key": "facebook:1"},
+    "digest": {
+        **_ITEM_SAMPLE,
+        "when": "Monday 16 November 2026 08:00",
+        "since": "Fri 13 Nov 15:30",
+        "breaches": [],
+        "open": [],
+        "waiting": [],
+        "upcoming": [],
+        "hidden": [{"account": "Example", "reasons": "Offensive language"}],
+        "failing": [],
+        "stuck_messages": 0,
+        "layers": "rules",
+    },
+}
+
+
+def template_problems(templates: EmailTemplates) -> list[str]:
+    """Every email template rendered with sample data (or, with no sample, parsed): for
+    `config check`, which must name the file and line of anything broken."""
+    problems = []
+    for name in templates.names():
+        for suffix, env in (("txt", templates.text_env), ("html", templates.env)):
+            path = f"email/{name}.{suffix}"
+            try:
+                template = env.get_template(f"{name}.{suffix}")
+                if name in SAMPLES:
+                    template.render(**SAMPLES[name])
+            except jinja2.TemplateSyntaxError as exc:
+                problems.append(f"{path}:{exc.lineno}: {exc.message}")
+            except jinja2.TemplateNotFound:
+                problems.append(f"{path}: missing (each email needs a .txt and an .html)")
+            except jinja2.TemplateError as exc:
+                problems.append(f"{path}: {type(exc).__name__}: {exc}")
+    for name in ("dsl_alert", "reminder", "account", "digest"):
+        if name not in templates.names():
+            problems.append(f"email/{name}.txt: missing (modbot sends this email)")
+    return problems
+
+
 def fallback_text(context: dict) -> str:
     """A plain message from the facts alone, used when a template is broken or missing."""
     lines = [f"Dear {context.get('recipient', '')},", ""]

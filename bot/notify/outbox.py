@@ -62,10 +62,18 @@ class OutboxSender:
         self.contexts: dict[MessageKind, ContextBuilder] = dict(contexts or {})
 
     def drain(self, limit: int = 200) -> DrainReport:
+        """Send what is due, including messages the round itself writes (a template problem
+        told to the administrators). Each message is tried at most once a round."""
         report = DrainReport()
-        for message in self.store.outbox.due(self.store.now(), limit):
-            if not self._deliver(message, report):
-                break  # the mail server is unreachable: the rest waits for the next round
+        tried: set[int] = set()
+        while len(tried) < limit:
+            due = [m for m in self.store.outbox.due(self.store.now(), limit) if m.id not in tried]
+            if not due:
+                break
+            for message in due:
+                tried.add(message.id)
+                if not self._deliver(message, report):
+                    return report  # the mail server is unreachable: the rest waits
         return report
 
     def _context(self, message: Message) -> dict:

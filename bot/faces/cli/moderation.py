@@ -35,6 +35,7 @@ def config_check(ctx: click.Context) -> None:
 
     Exits 3 with every problem listed by key path (or file:line for rules)."""
     from bot.app import build_classifier, notice_templates
+    from bot.notify.email import EmailTemplates, template_problems
 
     settings = _settings(ctx)
     try:
@@ -43,10 +44,12 @@ def config_check(ctx: click.Context) -> None:
         missing = sorted(
             {r.notice for r in classifiers.rules.rules if r.notice} - set(templates.names())
         )
-        if missing:
-            raise ConfigError(
-                [f"notices.templates_dir: no template for notice {m!r}" for m in missing]
-            )
+        folder = settings.path(settings.notices.templates_dir)
+        problems = [f"notices.templates_dir: no template for notice {m!r}" for m in missing]
+        problems += [f"{folder}/notices/{p}" for p in templates.problems()]
+        problems += [f"{folder}/{p}" for p in template_problems(EmailTemplates(folder))]
+        if problems:
+            raise ConfigError(problems)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_CONFIG)
