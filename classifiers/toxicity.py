@@ -1,7 +1,9 @@
 """Toxicity scores from a model, loaded lazily, once, thread-safely; never at import time.
 
 Backends:
-- `detoxify`: the Detoxify transformer models, from a local checkpoint (fully offline).
+- `detoxify`: the Detoxify transformer models, from a local checkpoint (fully offline). It
+  needs torch, which the default install leaves out (several GB as a CUDA build): it is the
+  optional extra `modbot[detoxify]`, and without it modbot falls back and says why.
 - `profanity-check`: alt-profanity-check's TF-IDF + linear SVM, shipped inside its package,
   so modbot still works where the Detoxify weights are absent (this machine, an air-gapped
   school).
@@ -9,6 +11,7 @@ Backends:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import threading
@@ -66,6 +69,30 @@ class ProfanityCheckClassifier:
         return [Verdict({"profanity": p}, (), self.name, self.version) for p in probs]
 
 
+DETOXIFY_INSTALL = (
+    "install the CPU build of torch and Detoxify: `make install-torch`, or "
+    "`deploy/install-torch-cpu.sh PYTHON -e '.[detoxify]'` (see README, Install)"
+)
+
+
+def detoxify_missing() -> list[str]:
+    """The packages the Detoxify backend needs that are not installed (found without importing
+    torch, which takes seconds)."""
+    missing = []
+    for name in ("torch", "detoxify"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def _not_installed(missing: list[str]) -> str:
+    return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed"
+
+
 def detoxify_checkpoint(models_dir: Path, model_type: str) -> Path:
     return models_dir / model_type / "checkpoint.ckpt"
 
@@ -102,7 +129,11 @@ class DetoxifyClassifier:
         self.max_tokens = max_tokens
         self.int8 = int8
         self.threads = threads or max(1, min(4, os.cpu_count() or 1))
-        self.version = f"{model_type}@detoxify-{metadata.version('detoxify')}"
+        try:
+            detoxify_version = metadata.version("detoxify")
+        except metadata.PackageNotFoundError:  # fails at first use, and WithFallback takes over
+            detoxify_version = "not-installed"
+        self.version = f"{model_type}@detoxify-{detoxify_version}"
         self._lock = threading.Lock()
         self._model = None
 
@@ -169,7 +200,7 @@ class WithFallback:
 
             try:
                 return self.primary.classify(texts)
-            except (ModelError, OSError, ValueError, RuntimeError) as exc:
+            except (ModelError, ImportError, OSError, ValueError, RuntimeError) as exc:
                 self.failed = str(exc)
                 self.name, self.version = self.fallback.name, self.fallback.version
                 structlog.get_logger("modbot.classifiers").error(
@@ -187,21 +218,31 @@ def select_backend(
     checkpoint = detoxify_checkpoint(models_dir, model_type)
     if backend == "none":
         return None, "no toxicity model (rules only)"
-    if backend in ("auto", "detoxify") and checkpoint.is_file():
+    missing = detoxify_missing() if backend in ("auto", "detoxify") else []
+    have_weights = checkpoint.is_file()
+    if backend in ("auto", "detoxify") and have_weights and not missing:
         model = DetoxifyClassifier(checkpoint, model_type, batch_size, int8=int8)
         return (
             WithFallback(model, ProfanityCheckClassifier()),
             f"detoxify {model_type} from {checkpoint}",
         )
     if backend == "detoxify":
-        raise ConfigError(
-            f"classifiers.backend: detoxify chosen but no weights at {checkpoint}; "
-            f"run `modbot models fetch {model_type}`"
-        )
+        problems = []
+        if missing:
+            problems.append(f"{_not_installed(missing)}: {DETOXIFY_INSTALL}")
+        if not have_weights:
+            problems.append(f"no weights at {checkpoint}: run `modbot models fetch {model_type}`")
+        raise ConfigError("classifiers.backend: detoxify chosen but " + "; ".join(problems))
     fallback = ProfanityCheckClassifier()
-    why = (
-        f"Detoxify weights not found at {checkpoint}"
-        if backend == "auto"
-        else "chosen in the configuration"
-    )
+    if backend != "auto":
+        why = "chosen in the configuration"
+    elif have_weights:
+        why = (
+            f"Detoxify weights are at {checkpoint} but {_not_installed(missing)}: "
+            f"{DETOXIFY_INSTALL}"
+        )
+    else:
+        why = f"Detoxify weights not found at {checkpoint}"
+        if missing:
+            why += f"; {_not_installed(missing)} either"
     return fallback, f"profanity-check {fallback.version} (offline fallback: {why})"

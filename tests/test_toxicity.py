@@ -1,20 +1,31 @@
-"""The real Detoxify loading path, offline, on a tiny checkpoint the test builds itself."""
+"""The real Detoxify loading path, offline, on a tiny checkpoint the test builds itself; and
+what modbot does where torch and Detoxify are not installed (the default install)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import socket
+import sys
 
 import pytest
 import responses
+from click.testing import CliRunner
 
 from bot.core.errors import ConfigError
 from classifiers.model_store import ModelError, ModelSpec, fetch, save_checkpoint, verify
-from classifiers.toxicity import DetoxifyClassifier, WithFallback, select_backend
+from classifiers.toxicity import (
+    DetoxifyClassifier,
+    WithFallback,
+    detoxify_missing,
+    select_backend,
+)
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+needs_torch = pytest.mark.skipif(
+    bool(detoxify_missing()),
+    reason=f"{' and '.join(detoxify_missing())} not installed: Detoxify is the optional extra "
+    "modbot[detoxify] (`make install-torch` adds the CPU build of torch where one is obtainable)",
+)
 
 CLASSES = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
 WORDS = [
@@ -54,6 +65,9 @@ def no_network(monkeypatch):
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A 2-layer BERT in Detoxify's checkpoint format, plus its HF config and vocab files."""
+    import torch
+    import transformers
+
     root = tmp_path_factory.mktemp("tiny")
     hf = root / "hf"
     hf.mkdir()
@@ -95,8 +109,11 @@ def serve(tiny, spec_prefix: str | None = None) -> ModelSpec:
     return ModelSpec(url, prefix, "tiny/bert", tuple(files))
 
 
+@needs_torch
 @responses.activate
 def test_fetch_checks_the_hash_and_loads_offline_through_detoxify(tiny, tmp_path):
+    import torch
+
     spec = serve(tiny)
     checkpoint = fetch("unbiased-small", tmp_path, spec=spec, hf_base="https://hub.example")
     manifest = json.loads((checkpoint.parent / "manifest.json").read_text())
@@ -132,6 +149,7 @@ def test_fetch_checks_the_hash_and_loads_offline_through_detoxify(tiny, tmp_path
         assert worst < 1e-4, (text, worst)
 
 
+@needs_torch
 @responses.activate
 def test_a_checkpoint_with_the_wrong_hash_is_refused(tiny, tmp_path):
     spec = serve(tiny, spec_prefix="00000000")
@@ -140,6 +158,7 @@ def test_a_checkpoint_with_the_wrong_hash_is_refused(tiny, tmp_path):
     assert not (tmp_path / "original" / "checkpoint.ckpt").exists()
 
 
+@needs_torch
 @responses.activate
 def test_a_changed_checkpoint_falls_back_loudly(tiny, tmp_path):
     checkpoint = fetch("original", tmp_path, spec=serve(tiny), hf_base="https://hub.example")
@@ -164,6 +183,7 @@ def test_auto_without_weights_names_the_fallback(tmp_path):
     assert "offline fallback" in description and str(tmp_path) in description
 
 
+@needs_torch
 def test_model_is_not_loaded_until_first_use(tmp_path):
     clf = DetoxifyClassifier(tmp_path / "missing.ckpt", "original")
     assert clf._model is None
@@ -171,6 +191,7 @@ def test_model_is_not_loaded_until_first_use(tmp_path):
         clf.classify(["x"])
 
 
+@needs_torch
 @responses.activate
 def test_int8_path_stays_close_to_the_full_model(tiny, tmp_path):
     checkpoint = fetch("original", tmp_path, spec=serve(tiny), hf_base="https://hub.example")
@@ -180,3 +201,62 @@ def test_int8_path_stays_close_to_the_full_model(tiny, tmp_path):
         abs(a.scores[k] - b.scores[k]) for a, b in zip(full, int8, strict=True) for k in a.scores
     )
     assert 0 < worst < 0.05  # quantised (not identical), and close
+
+
+@pytest.fixture
+def without_detoxify(monkeypatch):
+    """As on the default install: `import torch` and `import detoxify` fail (a None entry in
+    sys.modules is Python's own way to make an import fail)."""
+    for name in ("torch", "detoxify"):
+        monkeypatch.setitem(sys.modules, name, None)
+    assert detoxify_missing() == ["torch", "detoxify"]
+
+
+def fake_weights(models_dir, model_type="unbiased-small"):
+    checkpoint = models_dir / model_type / "checkpoint.ckpt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"weights fetched earlier, with torch")
+    return checkpoint
+
+
+def test_weights_without_torch_fall_back_to_profanity_check_and_say_how(without_detoxify, tmp_path):
+    fake_weights(tmp_path)
+    model, description = select_backend("auto", tmp_path, "unbiased-small")
+    assert model.name == "profanity-check"
+    assert "torch and detoxify are not installed" in description
+    assert "install-torch-cpu.sh" in description and "offline fallback" in description
+    [verdict] = model.classify(["you absolute idiot"])
+    assert verdict.scores["profanity"] > 0.5
+
+
+def test_explicit_detoxify_without_torch_is_a_config_error_naming_the_key(
+    without_detoxify, tmp_path
+):
+    fake_weights(tmp_path)
+    with pytest.raises(ConfigError, match=r"classifiers.backend: .*torch and detoxify are not"):
+        select_backend("detoxify", tmp_path, "unbiased-small")
+
+
+def test_a_broken_torch_install_falls_back_at_first_use(without_detoxify, tmp_path):
+    """find_spec can see a package that then fails to import: the fallback still takes over."""
+    model = WithFallback(
+        DetoxifyClassifier(fake_weights(tmp_path), "unbiased-small"),
+        select_backend("profanity-check", tmp_path, "x")[0],
+    )
+    [verdict] = model.classify(["hello"])
+    assert model.name == "profanity-check" and "profanity" in verdict.scores
+    assert "torch" in model.failed
+
+
+def test_config_check_says_detoxify_is_not_installed(without_detoxify, tmp_path):
+    from bot.faces.cli import cli
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path)
+    text = config.read_text().replace('backend = "none"', 'backend = "auto"')
+    config.write_text(text.replace('models_dir = "../var/models"', f'models_dir = "{tmp_path}"'))
+    fake_weights(tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(config), "config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "Toxicity backend: profanity-check" in result.output
+    assert "torch and detoxify are not installed" in result.output
