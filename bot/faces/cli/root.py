@@ -10,6 +10,7 @@ from bot.core.errors import ConfigError
 from bot.core.logs import configure
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_LOCKED, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
+EXIT_ENVIRONMENT = 6  # disk full, read-only or unwritable folder
 
 
 def _settings(ctx: click.Context) -> Settings:
