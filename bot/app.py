@@ -18,10 +18,12 @@ from bot.moderation.pipeline import Pipeline
 from bot.notify.email import EmailTemplates, FolderMailer, Mailer, SmtpMailer
 from bot.notify.links import load_secret
 from bot.notify.outbox import OutboxSender
+from bot.services.retention import purge_old_text
 from bot.store import Store
 from bot.store.records import MessageKind
 from classifiers.base import Classifier, Combined
 from classifiers.rules import RulesClassifier
+from classifiers.semantic import SemanticLayer
 from classifiers.toxicity import select_backend
 from connectors.base import Connector
 from connectors.registry import build_connector
@@ -33,7 +35,21 @@ log = structlog.get_logger("modbot.app")
 class Classifiers:
     combined: Classifier
     rules: RulesClassifier
-    backend_description: str
+    backend_description: str  # the toxicity backend
+    semantic: SemanticLayer | None = None  # None: switched off in the configuration
+
+    @property
+    def layers(self) -> str:
+        """Which judgement layers are active, said plainly (health, digests, logs)."""
+        semantic = (
+            self.semantic.description
+            if self.semantic
+            else "semantic layer off (classifiers.semantic = false)"
+        )
+        return (
+            f"rules on ({len(self.rules.rules)} rules); {semantic}; "
+            f"toxicity: {self.backend_description}"
+        )
 
 
 def build_classifier(settings: Settings) -> Classifiers:
@@ -45,8 +61,30 @@ def build_classifier(settings: Settings) -> Classifiers:
         settings.classifiers.batch_size,
         settings.classifiers.int8,
     )
-    combined = Combined(rules, model) if model else Combined(rules)
-    return Classifiers(combined, rules, description)
+    semantic = build_semantic(settings)
+    parts = [rules, *([semantic] if semantic else []), *([model] if model else [])]
+    return Classifiers(Combined(*parts), rules, description, semantic)
+
+
+def build_semantic(settings: Settings) -> SemanticLayer | None:
+    """The sentence encoder and its heads, loaded now so `modbot health` tells the truth. A bad
+    exemplar file is a ConfigError (file and line); a missing or tampered model file is logged
+    loudly and leaves the rules deciding alone."""
+    if not settings.classifiers.semantic:
+        return None
+    from classifiers.encoder import MiniLMEncoder
+    from classifiers.semantic import SemanticClassifier
+
+    models_dir = settings.path(settings.classifiers.models_dir)
+    layer = SemanticLayer(
+        SemanticClassifier(
+            settings.path(settings.classifiers.exemplars_dir),
+            MiniLMEncoder(models_dir),
+            models_dir / "semantic",
+        )
+    )
+    layer.load()
+    return layer
 
 
 def notice_templates(settings: Settings) -> NoticeTemplates:
@@ -137,4 +175,8 @@ class Housekeeping:
             done += self.sender.drain().sent
         except Exception:
             log.exception("outbox round failed; will try again")
+        try:
+            purge_old_text(self.desk.store, self.desk.settings)
+        except Exception:
+            log.exception("retention purge failed; will try again")
         return done

@@ -246,11 +246,7 @@ def health(ctx: click.Context) -> None:
     classifiers = _classifiers(ctx, settings)
     click.echo(f"Toxicity backend: {classifiers.backend_description}")
     database = settings.path(settings.storage.database)
-    rows = (
-        {r["key"]: r for r in Store(database).rows("select * from accounts")}
-        if database.exists()
-        else {}
-    )
+    rows = Store(database).views.accounts() if database.exists() else {}
     bad = False
     for acct in settings.accounts:
         row = rows.get(acct.key)
@@ -288,3 +284,21 @@ def parse_check_line(raw: bytes, number: int) -> tuple[object, str]:
     elif not isinstance(ident, int | float) or isinstance(ident, bool):
         ident = valid_text(json.dumps(ident))
     return ident, valid_text(record["text"])
+
+
+@cli.command()
+@click.option("--by", "by", required=True, help="Who runs it (recorded in the audit log).")
+@click.pass_context
+def purge(ctx: click.Context, by: str) -> None:
+    """Drop the words of comments older than storage.purge_text_after_days now (modbot also
+    does this by itself). Escalated words are kept: they are safeguarding evidence."""
+    from bot.services.retention import purge_old_text
+    from bot.store import Store
+
+    settings = _settings(ctx)
+    store = Store(settings.path(settings.storage.database))
+    purged = purge_old_text(store, settings, by=by)
+    click.echo(
+        f"dropped the words of {purged} comment version(s) older than "
+        f"{settings.storage.purge_text_after_days} days"
+    )
