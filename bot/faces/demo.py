@@ -162,8 +162,10 @@ def acknowledgement_summary(
     )
     breached = store.items.with_status("breached")
     if breached:
-        e = breached[0]
-        out.append(f"    e.g. item {e.id} ({e.kind}), due {e.due_at.isoformat()}: {e.rule}")
+        first = breached[0]
+        out.append(
+            f"    e.g. item {first.id} ({first.kind}), due {first.due_at.isoformat()}: {first.rule}"
+        )
     sent = {k.removesuffix(" sent"): n for k, n in store.outbox.counts().items() if "sent" in k}
     out.append(
         "  emails sent through the outbox: "

@@ -190,7 +190,7 @@ class Pipeline:
                 except Exception as exc:
                     report.errors.append(f"{row['comment_id']}: {scrub(repr(exc))}")
                     # re-read: a decision may have been recorded before the failure
-                    current = self.store.comment_row(row["platform"], row["comment_id"])
+                    current = self.store.comment_row(row["platform"], row["comment_id"]) or row
                     self.store.set_status(
                         row["platform"],
                         row["comment_id"],

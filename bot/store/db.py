@@ -26,6 +26,8 @@ from bot.store.accounts import Accounts, migrate_account_backoff
 from bot.store.escalations import Escalations
 from bot.store.items import Items
 from bot.store.outbox import Outbox
+from bot.store.reviews import Reviews
+from bot.store.users import Users, migrate_people_and_reviews
 from bot.store.views import Views
 
 MAX_ATTEMPTS = 5  # a comment that fails this often is parked as `failed` and reported
@@ -37,12 +39,17 @@ def text_hash(text: str) -> str:
 
 
 def valid_unicode(comment: Comment) -> Comment:
-    fields = ("text", "author_handle", "author_id", "permalink")
-    return replace(comment, **{f: valid_text(getattr(comment, f)) for f in fields})
+    return replace(
+        comment,
+        text=valid_text(comment.text),
+        author_handle=valid_text(comment.author_handle),
+        author_id=valid_text(comment.author_id),
+        permalink=valid_text(comment.permalink),
+    )
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
-    db["accounts"].create(
+    db.table("accounts").create(
         {
             "key": str,
             "platform": str,
@@ -58,7 +65,7 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         pk="key",
         defaults={"health": "ok", "failures": 0},
     )
-    db["comments"].create(
+    db.table("comments").create(
         {
             "platform": str,
             "comment_id": str,
@@ -83,8 +90,8 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         pk=("platform", "comment_id"),
         defaults={"status": "new", "attempts": 0},
     )
-    db["comments"].create_index(["status"])
-    db["verdicts"].create(
+    db.table("comments").create_index(["status"])
+    db.table("verdicts").create(
         {
             "id": int,
             "platform": str,
@@ -97,7 +104,7 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["decisions"].create(
+    db.table("decisions").create(
         {
             "id": int,
             "platform": str,
@@ -113,8 +120,8 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["decisions"].create_index(["platform", "comment_id"])
-    db["actions"].create(
+    db.table("decisions").create_index(["platform", "comment_id"])
+    db.table("actions").create(
         {
             "id": int,
             "decision_id": int,
@@ -133,8 +140,8 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"attempts": 0},
     )
-    db["actions"].create_index(["decision_id", "kind", "target"], unique=True)
-    db["notices"].create(
+    db.table("actions").create_index(["decision_id", "kind", "target"], unique=True)
+    db.table("notices").create(
         {
             "id": int,
             "platform": str,
@@ -146,8 +153,8 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["notices"].create_index(["platform", "account", "post_id"])
-    db["escalations"].create(
+    db.table("notices").create_index(["platform", "account", "post_id"])
+    db.table("escalations").create(
         {
             "id": int,
             "platform": str,
@@ -161,8 +168,8 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"status": "new"},
     )
-    db["escalations"].create_index(["decision_id"], unique=True)
-    db["audit"].create(
+    db.table("escalations").create_index(["decision_id"], unique=True)
+    db.table("audit").create(
         {
             "id": int,
             "at": str,
@@ -187,7 +194,7 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
 def _m2_acknowledgement(db: sqlite_utils.Database) -> None:
     """Acknowledgement items, who was told what (once per step), recorded leave, escalation
     workflow columns."""
-    db["items"].create(
+    db.table("items").create(
         {
             "id": int,
             "platform": str,
@@ -208,9 +215,9 @@ def _m2_acknowledgement(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"status": "open"},
     )
-    db["items"].create_index(["decision_id"], unique=True)
-    db["items"].create_index(["status"])
-    db["notifications"].create(
+    db.table("items").create_index(["decision_id"], unique=True)
+    db.table("items").create_index(["status"])
+    db.table("notifications").create(
         {
             "id": int,
             "item_id": int,
@@ -227,8 +234,10 @@ def _m2_acknowledgement(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"attempts": 0},
     )
-    db["notifications"].create_index(["item_id", "step", "recipient"], unique=True)
-    db["leave"].create({"id": int, "name": str, "start": str, "end": str, "added_at": str}, pk="id")
+    db.table("notifications").create_index(["item_id", "step", "recipient"], unique=True)
+    db.table("leave").create(
+        {"id": int, "name": str, "start": str, "end": str, "added_at": str}, pk="id"
+    )
     for column, kind in (
         ("route", str),
         ("route_reason", str),
@@ -237,7 +246,7 @@ def _m2_acknowledgement(db: sqlite_utils.Database) -> None:
         ("urgent", int),
         ("updated_at", str),
     ):
-        db["escalations"].add_column(column, kind)
+        db.table("escalations").add_column(column, kind)
 
 
 def _m3_workflow(db: sqlite_utils.Database) -> None:
@@ -305,6 +314,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (2, "acknowledgement items, notifications, leave, escalation workflow", _m2_acknowledgement),
     (3, "outbox, comment versions, escalation evidence and routes, breakers", _m3_workflow),
     (4, "accounts: next poll time and backoff", migrate_account_backoff),
+    (5, "dashboard users, sessions, restores, ban requests", migrate_people_and_reviews),
 ]
 
 
@@ -326,6 +336,7 @@ class Store:
         self.items = Items(self)
         self.escalations = Escalations(self)
         self.views = Views(self)
+        self.users, self.reviews = Users(self), Reviews(self)
         try:
             if str(path) != ":memory:":
                 _create_private(self.path)
@@ -349,10 +360,10 @@ class Store:
 
     # --- schema ---------------------------------------------------------------------------
     def migrate(self) -> list[int]:
-        self.db["migrations"].create(
+        self.db.table("migrations").create(
             {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True
         )
-        done = {r["version"] for r in self.db["migrations"].rows}
+        done = {r["version"] for r in self.db.table("migrations").rows}
         applied = []
         for version, name, step in MIGRATIONS:
             if version in done:
@@ -360,7 +371,7 @@ class Store:
             with self.db.conn:
                 self.db.execute("BEGIN")
                 step(self.db)
-                self.db["migrations"].insert(
+                self.db.table("migrations").insert(
                     {"version": version, "name": name, "applied_at": iso(self.now())}
                 )
             applied.append(version)
@@ -376,7 +387,7 @@ class Store:
         comment_id: str = "",
         **detail: object,
     ) -> None:
-        self.db["audit"].insert(
+        self.db.table("audit").insert(
             {
                 "at": iso(self.now()),
                 "actor": actor,
@@ -402,7 +413,7 @@ class Store:
         digest = text_hash(comment.text)
         existing = self.comment_row(comment.platform, comment.comment_id)
         if existing is None:
-            self.db["comments"].insert(
+            self.db.table("comments").insert(
                 {
                     "platform": comment.platform,
                     "comment_id": comment.comment_id,
@@ -425,7 +436,7 @@ class Store:
             self._add_version(comment, digest)
             return True
         if existing["text_sha256"] != digest and existing["status"] in ("done", "gone"):
-            self.db["comments"].update(
+            self.db.table("comments").update(
                 (comment.platform, comment.comment_id),
                 {
                     "text": comment.text,
@@ -474,7 +485,7 @@ class Store:
 
     def comment_row(self, platform: str, comment_id: str) -> dict | None:
         rows = list(
-            self.db["comments"].rows_where(
+            self.db.table("comments").rows_where(
                 "platform = ? and comment_id = ?", [platform, comment_id]
             )
         )
@@ -487,7 +498,9 @@ class Store:
         if account is not None:
             where += " and account = ? and platform = ?"
             args += [account, platform]
-        return list(self.db["comments"].rows_where(where, args, order_by="created_at, comment_id"))
+        return list(
+            self.db.table("comments").rows_where(where, args, order_by="created_at, comment_id")
+        )
 
     def set_status(
         self,
@@ -497,15 +510,16 @@ class Store:
         error: str | None = None,
         attempt: bool = False,
     ) -> None:
-        row = self.comment_row(platform, comment_id)
+        row = self.comment_row(platform, comment_id) or {}
         update: dict[str, object] = {"status": status, "updated_at": iso(self.now())}
         if error is not None:
             update["last_error"] = error[:500]
         if attempt:
-            update["attempts"] = (row["attempts"] or 0) + 1
-            if update["attempts"] >= MAX_ATTEMPTS and status in ("new", "decided"):
+            attempts = (row.get("attempts") or 0) + 1
+            update["attempts"] = attempts
+            if attempts >= MAX_ATTEMPTS and status in ("new", "decided"):
                 update["status"] = "failed"
-        self.db["comments"].update((platform, comment_id), update)
+        self.db.table("comments").update((platform, comment_id), update)
 
     def forget_text(self, platform: str, comment_id: str) -> None:
         """Data minimisation: an allowed comment's words are not kept (its hash is). Words
@@ -553,8 +567,8 @@ class Store:
             }
             for h in verdict.hits
         ]
-        return (
-            self.db["verdicts"]
+        return int(
+            self.db.table("verdicts")
             .insert(
                 {
                     "platform": platform,
@@ -567,13 +581,14 @@ class Store:
                 }
             )
             .last_pk
+            or 0
         )
 
     def record_decision(
         self, platform: str, comment_id: str, verdict_id: int, decision: Decision, mode: str
     ) -> int:
-        decision_id = (
-            self.db["decisions"]
+        decision_id = int(
+            self.db.table("decisions")
             .insert(
                 {
                     "platform": platform,
@@ -590,8 +605,9 @@ class Store:
                 }
             )
             .last_pk
+            or 0
         )
-        self.db["comments"].update(
+        self.db.table("comments").update(
             (platform, comment_id), {"decision_id": decision_id, "status": "decided"}
         )
         self.audit(
@@ -635,7 +651,7 @@ class Store:
         return self.rows("SELECT * FROM accounts WHERE health != 'ok' ORDER BY key")
 
     def decision_row(self, decision_id: int) -> dict:
-        return self.db["decisions"].get(decision_id)
+        return self.db.table("decisions").get(decision_id)
 
     # --- actions --------------------------------------------------------------------------------
     def intend(
@@ -683,8 +699,8 @@ class Store:
     def action_finished(
         self, action_id: int, status: str, ref: str | None = None, error: str | None = None
     ) -> None:
-        row = self.db["actions"].get(action_id)
-        self.db["actions"].update(
+        row = self.db.table("actions").get(action_id)
+        self.db.table("actions").update(
             action_id,
             {
                 "status": status,
@@ -707,7 +723,9 @@ class Store:
         )
 
     def actions_for(self, decision_id: int) -> list[dict]:
-        return list(self.db["actions"].rows_where("decision_id = ?", [decision_id], order_by="id"))
+        return list(
+            self.db.table("actions").rows_where("decision_id = ?", [decision_id], order_by="id")
+        )
 
     # --- notices and escalations ---
     def last_notice_at(self, platform: str, account: str, post_id: str) -> datetime | None:
@@ -724,7 +742,7 @@ class Store:
     def record_notice(
         self, platform: str, account: str, post_id: str, template: str, action_id: int
     ) -> None:
-        self.db["notices"].insert(
+        self.db.table("notices").insert(
             {
                 "platform": platform,
                 "account": account,

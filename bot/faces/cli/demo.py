@@ -36,6 +36,7 @@ def demo(ctx: click.Context, db: Path | None) -> None:
         simulate_week,
         summary,
     )
+    from connectors.sandbox import SandboxConnector
 
     settings = _settings(ctx)
     sandbox = [a for a in settings.accounts if a.platform == "sandbox"]
@@ -43,8 +44,7 @@ def demo(ctx: click.Context, db: Path | None) -> None:
         click.echo("The demo needs a sandbox account in the configuration.", err=True)
         ctx.exit(EXIT_CONFIG)
     settings = settings.model_copy(update={"accounts": sandbox})
-    workdir = None if db else Path(tempfile.mkdtemp(prefix="modbot-demo-"))
-    database = db or workdir / "modbot.db"
+    database = db or Path(tempfile.mkdtemp(prefix="modbot-demo-")) / "modbot.db"
     outbox = database.parent / "outbox"
     clock = SimulatedClock(datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
     try:
@@ -52,14 +52,15 @@ def demo(ctx: click.Context, db: Path | None) -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_CONFIG)
-    for connector in pipeline.connectors.values():
+    sandboxes = [c for c in pipeline.connectors.values() if isinstance(c, SandboxConnector)]
+    for connector in sandboxes:
         connector.clock = clock
     click.echo(
         "Moderating the sandbox scenario, 16 to 24 November 2026, on a simulated clock...", err=True
     )
     counts = simulate_week(pipeline, clock, end=datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
     exported = refer_and_export(pipeline, settings, database.parent / "evidence")
-    problems = [p for c in pipeline.connectors.values() for p in c.sandbox.problems]
+    problems = [p for c in sandboxes for p in c.sandbox.problems]
     click.echo(
         summary(
             settings,
@@ -70,5 +71,18 @@ def demo(ctx: click.Context, db: Path | None) -> None:
         )
     )
     click.echo(acknowledgement_summary(settings, pipeline, counts, outbox, exported))
+    click.echo(_dashboard_sign_ins(pipeline.store, settings, database))
     if pipeline.store.views.unhealthy_accounts():
         ctx.exit(EXIT_PARTIAL)
+
+
+def _dashboard_sign_ins(store, settings, database: Path) -> str:
+    """One sign-in per role for the dashboard over this demo's database."""
+    from bot.services.users import demo_sign_ins
+
+    roles = {"admin": "administrator", "dsl": "DSL", "slt": "senior leader"}
+    out = ["", "The dashboard: see the week in a browser", f"  modbot web --db {database}"]
+    out.append("  then open http://127.0.0.1:8465/ and sign in as (one-time passwords):")
+    for user, password in demo_sign_ins(store, settings):
+        out.append(f"    {roles[user.role]:<14} {user.email:<36} {password}")
+    return "\n".join(out)
