@@ -6,6 +6,7 @@ itself and the action, so the pipeline can fall back (e.g. X cannot delete: hide
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -27,9 +28,12 @@ class FetchResult:
 class Connector(ABC):
     platform: ClassVar[str]
     supports: ClassVar[frozenset[type[Action]]]
+    unsupported_why: ClassVar[dict[type[Action], str]] = {}  # said when refusing an action
 
     def __init__(self, account_id: str):
         self.account_id = account_id
+        # One account is processed by one thread at a time (scheduled poll or webhook).
+        self.lock = threading.RLock()
 
     @property
     def name(self) -> str:
@@ -46,7 +50,11 @@ class Connector(ABC):
         """Carry out `action`; returns the platform's reference (e.g. the notice's id)."""
         if type(action) not in self.supports:
             raise Unsupported(
-                self.name, type(action).__name__, platform=self.platform, account=self.account_id
+                self.name,
+                type(action).__name__,
+                self.unsupported_why.get(type(action), ""),
+                platform=self.platform,
+                account=self.account_id,
             )
         return self._apply(action)
 
@@ -56,3 +64,8 @@ class Connector(ABC):
     def already_applied(self, action: Action) -> bool | None:
         """After a crash: is this action already done on the platform? None when unknown."""
         return None
+
+    def notice_allowed(self, comment: Comment) -> bool:
+        """Whether a public notice about this comment would appear under the school's own post
+        (where the school speaks), not in the author's own thread."""
+        return True

@@ -32,7 +32,7 @@ def write_config(folder: Path) -> Path:
         .replace('rules_dir = "rules"', f'rules_dir = "{base}/rules"')
         .replace('templates_dir = "templates"', f'templates_dir = "{base}/templates"')
         .replace('outbox_dir = "../var/outbox"', f'outbox_dir = "{folder}/outbox"')
-        .replace('backend = "auto"', 'backend = "none"')
+        .replace('backend = "auto"', f'backend = "none"\nexemplars_dir = "{base}/exemplars"')
     )
     path = folder / "modbot.toml"
     path.write_text(text)

@@ -27,6 +27,9 @@ _CHILD_WORDS = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}\b")
+_LEADING_NAME = re.compile(
+    r"^([A-Z][a-z]{2,})(?:'s)?\s+(?:is|was|has|needs|should|will|and|from|in|at|got|smells)\b"
+)
 _NOT_NAMES = frozenset(
     {
         "The",
@@ -89,6 +92,9 @@ def targets_a_child(text: str) -> bool:
     """True when the comment may name or point at a particular person, most likely a pupil.
     Deliberately wide: a wrong True only costs a notice."""
     if _CHILD_WORDS.search(text):
+        return True
+    leading = _LEADING_NAME.match(text.strip())
+    if leading and leading.group(1) not in _NOT_NAMES:
         return True
     return any(m.group(0) not in _NOT_NAMES for m in _NAME.finditer(text))
 
