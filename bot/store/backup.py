@@ -170,9 +170,9 @@ def take_backup(database: Path, dest: Path) -> BackupInfo:
         raise BackupError(f"no database at {database}: nothing to back up")
     if dest.exists():
         raise BackupError(f"{dest} already exists: choose another file name")
-    _private_dir(dest.parent)
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
     try:
+        _private_dir(dest.parent)
         os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         source = sqlite3.connect(database, timeout=30)
         copy = sqlite3.connect(partial)
@@ -197,7 +197,7 @@ def take_backup(database: Path, dest: Path) -> BackupInfo:
     except OSError as exc:
         raise BackupError(f"backup to {dest} failed: {exc.strerror or exc}") from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             partial.unlink()
     return BackupInfo(dest, digest, dest.stat().st_size, version)
 
