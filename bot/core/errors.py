@@ -16,6 +16,8 @@ ModbotError
 
 from __future__ import annotations
 
+from bot.core.redact import redact
+
 
 class ModbotError(Exception):
     """Root of every error modbot raises on purpose."""
@@ -44,13 +46,14 @@ class LockHeld(StoreError):
 
 
 class ConnectorError(ModbotError):
-    """Something a platform connector reports. Carries which account it concerns."""
+    """Something a platform connector reports. Carries which account it concerns. The message
+    is redacted here, once, so a token a platform echoes back never travels further."""
 
     def __init__(self, message: str, *, platform: str = "", account: str = ""):
         self.platform = platform
         self.account = account
         where = f"[{platform}:{account}] " if platform or account else ""
-        super().__init__(where + message)
+        super().__init__(redact(where + message))
 
 
 class TransientError(ConnectorError):

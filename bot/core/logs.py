@@ -1,7 +1,8 @@
 """structlog set-up: readable on a terminal, JSON lines otherwise, secrets always scrubbed.
 
-Every token modbot reads is registered here; any log value that contains one is redacted,
-and keys that name a secret (token, password, authorization...) are never printed."""
+Every log value goes through `bot.core.redact` (registered secrets and anything shaped like a
+token are removed), and keys that name a secret (token, password, authorization...) are never
+printed."""
 
 from __future__ import annotations
 
@@ -12,32 +13,22 @@ from typing import Any
 
 import structlog
 
-REDACTED = "[REDACTED]"
+from bot.core.redact import REDACTED, redact, register_secret
+
+__all__ = ["REDACTED", "configure", "redact_processor", "register_secret", "scrub"]
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api_key|bearer", re.I)
-_secrets: set[str] = set()
-
-
-def register_secret(value: str | None) -> None:
-    if value and len(value) >= 6:
-        _secrets.add(value)
-
-
-def scrub(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return re.sub(r"(access_token=)[^&\s\"']+", r"\1" + REDACTED, text)
+scrub = redact  # the name earlier callers used
 
 
 def _redact(value: Any) -> Any:
     if isinstance(value, str):
-        return scrub(value)
+        return redact(value)
     if isinstance(value, dict):
         return {k: REDACTED if _SECRET_KEY.search(str(k)) else _redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(_redact(v) for v in value)
     if isinstance(value, BaseException):
-        return scrub(f"{type(value).__name__}: {value}")
+        return redact(f"{type(value).__name__}: {value}")
     return value
 
 
