@@ -18,20 +18,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from bot.core.errors import (
-    AuthExpired,
-    CommentGone,
-    ConnectorError,
-    PermissionMissing,
-    RateLimited,
-    TransientError,
-)
+from bot.core.errors import PermissionMissing, RateLimited, TransientError
+from connectors import graph_errors
 from connectors.base import Connector
 from connectors.http import BaseUrlSession
 
 DEFAULT_VERSION = "v21.0"  # live until January 2027; configurable per account later
-RATE_LIMIT_CODES = {4, 17, 32, 613}
-PERMISSION_CODES = {10, 200}
 T = TypeVar("T")
 
 
@@ -41,7 +33,8 @@ class GraphSession(BaseUrlSession):
 
     def __init__(self, base_url: str = facebook.FACEBOOK_GRAPH_URL, timeout: float = 20):
         super().__init__(facebook.FACEBOOK_GRAPH_URL, base_url, timeout)
-        self.usage: dict[str, object] = {}
+        self.usage: dict[str, object] = {}  # the latest value of each usage header seen
+        self.last_usage: dict[str, object] = {}  # the usage headers of the last reply only
         self.last_status: int | None = None
         retry = Retry(
             total=3,
@@ -58,16 +51,19 @@ class GraphSession(BaseUrlSession):
 
     def _remember(self, response: requests.Response, *args, **kwargs) -> None:
         self.last_status = response.status_code
+        self.last_usage = {}
         for header in ("X-App-Usage", "X-Business-Use-Case-Usage", "X-Page-Usage"):
             if header in response.headers:
                 try:
-                    self.usage[header] = json.loads(response.headers[header])
+                    self.last_usage[header] = json.loads(response.headers[header])
                 except ValueError:
-                    self.usage[header] = response.headers[header]
+                    self.last_usage[header] = response.headers[header]
+        self.usage.update(self.last_usage)
 
     def retry_after(self) -> float | None:
-        """Minutes until access returns, from X-Business-Use-Case-Usage, in seconds."""
-        buc = self.usage.get("X-Business-Use-Case-Usage")
+        """`estimated_time_to_regain_access` (minutes) from the last reply's
+        X-Business-Use-Case-Usage, in seconds; None when it gives none."""
+        buc = self.last_usage.get("X-Business-Use-Case-Usage")
         if isinstance(buc, dict):
             waits = [
                 entry.get("estimated_time_to_regain_access", 0)
@@ -88,36 +84,42 @@ def make_graph(token: str, session: GraphSession, version: str = DEFAULT_VERSION
 
 
 def call(session: GraphSession, platform: str, account: str, fn: Callable[[], T]) -> T:
-    """Run one Graph API call; translate every failure into modbot's exception tree."""
+    """Run one Graph API call; translate every failure into modbot's exception tree through
+    the one table in graph_errors."""
     where = {"platform": platform, "account": account}
     try:
         return fn()
     except facebook.GraphAPIError as exc:
         result = exc.result if isinstance(exc.result, dict) else {}
         error = result.get("error", {}) if isinstance(result.get("error"), dict) else {}
-        code, subcode = error.get("code"), error.get("error_subcode")
-        message = f"Graph API error {code}: {exc.message}"
-        if code == 190:
-            raise AuthExpired(message + " (token expired or revoked)", **where) from None
-        if code in PERMISSION_CODES:
-            raise PermissionMissing(
-                message, permission=_permission_in(str(exc.message)), **where
-            ) from None
-        if code in RATE_LIMIT_CODES or session.last_status == 429:
-            raise RateLimited(message, retry_after=session.retry_after(), **where) from None
-        if code == 100 and subcode == 33:
-            raise CommentGone(message, **where) from None
+        code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+        rule = graph_errors.rule_for(
+            code, subcode, bool(error.get("is_transient")), session.last_status
+        )
         if not error:  # "Maintype was not text, image, or querystring": an HTML error page
-            raise TransientError(
-                f"unreadable reply (HTTP {session.last_status})", **where
-            ) from None
-        raise ConnectorError(message, **where) from None
+            message = f"{rule.meaning} (HTTP {session.last_status})"
+        else:
+            message = graph_errors.describe(rule, code, subcode, str(exc.message))
+        if rule.error is RateLimited:
+            wait = session.retry_after() or rule.wait
+            raise RateLimited(message, retry_after=wait, **where) from None
+        if rule.error is PermissionMissing:
+            permission = _permission_in(str(exc.message))
+            raise PermissionMissing(message, permission=permission, **where) from None
+        raise rule.error(message, **where) from None
     except KeyError as exc:  # facebook-sdk reads a missing Content-Type as KeyError
         raise TransientError(f"reply without {exc} (HTTP {session.last_status})", **where) from None
     except ValueError as exc:  # a truncated or malformed JSON body
         raise TransientError(f"malformed reply: {exc}", **where) from None
     except requests.RequestException as exc:
         raise TransientError(f"network: {type(exc).__name__}", **where) from None
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 def _permission_in(message: str) -> str:
