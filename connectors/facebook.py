@@ -4,14 +4,15 @@ Reads the Page's recent posts, then each post's comments with `filter=stream` (s
 included), newest first, stopping at what was already seen. The cursor is the newest comment
 time seen; comments at that exact second are read again and the store's idempotency drops
 them. Acts: hide/unhide (`is_hidden`), delete, and the audience notice as a comment by the
-Page on the post."""
+Page on the post. Bans (a person's decision, never modbot's) block the author from the Page."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 
-from bot.core.models import Action, Comment, Delete, Hide, Notice, Unhide
+from bot.core.errors import ConnectorError
+from bot.core.models import Action, Ban, Comment, Delete, Hide, Notice, Unhide
 from connectors.base import FetchResult
 from connectors.graph_http import GraphConnector, parse_time
 
@@ -23,7 +24,7 @@ RECHECK = timedelta(hours=24)
 
 class FacebookConnector(GraphConnector):
     platform = "facebook"
-    supports = frozenset({Hide, Unhide, Delete, Notice})
+    supports = frozenset({Hide, Unhide, Delete, Notice, Ban})
 
     def fetch(self, cursor: str | None) -> FetchResult:
         state = json.loads(cursor) if cursor else {}
@@ -97,10 +98,29 @@ class FacebookConnector(GraphConnector):
         if isinstance(action, Delete):
             self._call(lambda: self.graph.delete_object(action.comment_id))
             return action.comment_id
+        if isinstance(action, Ban):
+            return self._block(action)
         result = self._call(
             lambda: self.graph.put_object(action.post_id, "comments", message=action.text)
         )
         return str(result["id"])
+
+    def _block(self, action: Ban) -> str:
+        """`POST /{page-id}/blocked` with `user`; the reply maps each id to whether it was
+        blocked."""
+        result = self._call(
+            lambda: self.graph.request(
+                f"{self.graph.version}/{self.account_id}/blocked",
+                post_args={"user": action.author_id},
+            )
+        )
+        if result.get(action.author_id) is not True:
+            raise ConnectorError(
+                f"Facebook did not block user {action.author_id} (reply: {result})",
+                platform=self.platform,
+                account=self.account_id,
+            )
+        return action.author_id
 
     def already_applied(self, action: Action) -> bool | None:
         if isinstance(action, Hide | Unhide):

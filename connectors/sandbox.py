@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.core.errors import CommentGone, ScenarioError
-from bot.core.models import Action, Comment, Delete, Hide, Notice, Unhide
+from bot.core.models import Action, Ban, Comment, Delete, Hide, Notice, Unhide
 from connectors.base import Connector, FetchResult
 
 PAGE_SIZE = 25
@@ -43,6 +43,7 @@ class SandboxPlatform:
     posts: dict[str, dict] = field(default_factory=dict)
     comments: list[SandboxComment] = field(default_factory=list)
     log: list[dict] = field(default_factory=list)  # every action carried out, in order
+    banned: list[str] = field(default_factory=list)  # authors blocked from the account
     problems: list[str] = field(default_factory=list)
     state_file: Path | None = None
     _faults: list[tuple[str, str | None, BaseException, bool]] = field(default_factory=list)
@@ -156,6 +157,9 @@ class SandboxPlatform:
                 )
             )
             return f"notice-{seq}"
+        if isinstance(action, Ban):
+            self.banned.append(action.author_id)
+            return action.author_id
         try:
             target = self.comment(action.comment_id)
         except KeyError:
@@ -185,6 +189,7 @@ class SandboxPlatform:
             "posts": self.posts,
             "comments": [asdict(c) for c in self.comments],
             "log": self.log,
+            "banned": self.banned,
         }
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state))
@@ -195,11 +200,12 @@ class SandboxPlatform:
         self.posts = state["posts"]
         self.comments = [SandboxComment(**c) for c in state["comments"]]
         self.log = state["log"]
+        self.banned = state.get("banned", [])
 
 
 class SandboxConnector(Connector):
     platform = "sandbox"
-    supports = frozenset({Hide, Unhide, Delete, Notice})
+    supports = frozenset({Hide, Unhide, Delete, Notice, Ban})
 
     def __init__(self, platform: SandboxPlatform, page_size: int = PAGE_SIZE, clock=None):
         super().__init__(platform.account_id)

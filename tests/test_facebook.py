@@ -14,7 +14,7 @@ import responses
 
 from bot.config.settings import EXAMPLE_CONFIG, parse_settings
 from bot.core.errors import AuthExpired, CommentGone, PermissionMissing, RateLimited, TransientError
-from bot.core.models import Delete, Hide, Notice, Unhide
+from bot.core.models import Ban, Delete, Hide, Notice, Unhide
 from connectors.facebook import FacebookConnector
 from connectors.graph_http import GraphSession
 from tests.conftest import example_data
@@ -200,7 +200,7 @@ def test_through_the_pipeline_errors_keep_the_cursor_and_update_health(tmp_path,
     responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
     [report] = pipeline.run_once()
     assert report.health == "ok" and report.processed == 4
-    cursor = pipeline.store.cursor(key)
+    cursor = pipeline.store.accounts.cursor(key)
     assert json.loads(cursor)["newest"] == "2026-11-16T16:30:00+0000"
     hides = [
         c
@@ -301,31 +301,90 @@ def test_run_once_against_a_local_graph_server(tmp_path):
     assert TOKEN not in result.stderr and TOKEN not in result.stdout
 
 
+DEBUG_TOKEN = {
+    "data": {
+        "app_id": "1234567890",
+        "type": "PAGE",
+        "application": "modbot for LKS",
+        "expires_at": 0,
+        "is_valid": True,
+        "profile_id": PAGE,
+        "scopes": ["pages_show_list", "pages_read_engagement", "pages_read_user_content"],
+        "user_id": "100000000000001",
+    }
+}
+APP_SECRET = "0123456789abcdef0123456789abcdef"
+
+
 @responses.activate
-def test_accounts_check_names_the_owner_and_missing_permissions():
-    from connectors.accounts_check import check
+def test_accounts_check_asks_debug_token_with_the_app_token():
+    from connectors.accounts_check import app_token, check
 
     responses.add(responses.GET, f"{BASE}/me", json={"id": PAGE, "name": "Little Kinvaston"})
+    responses.add(responses.GET, f"{BASE}/debug_token", json=DEBUG_TOKEN)
+    app = app_token({"MODBOT_META_APP_ID": "1234567890", "MODBOT_META_APP_SECRET": APP_SECRET})
+    report = check(connector(), app)
+    assert report.owner == f"Little Kinvaston (id {PAGE})"
+    assert report.missing == {"pages_manage_engagement"} and not report.ok
+    query = parse_qs(urlparse(responses.calls[1].request.url).query)
+    assert query["input_token"] == [TOKEN]  # the Page token is inspected...
+    assert query["access_token"] == [f"1234567890|{APP_SECRET}"]  # ...with the app's token
+    assert APP_SECRET not in report.problem + report.note + report.owner
+
+
+@responses.activate
+def test_accounts_check_without_an_app_token_says_permissions_were_not_checked():
+    from connectors.accounts_check import app_token, check
+
+    responses.add(responses.GET, f"{BASE}/me", json={"id": PAGE, "name": "Little Kinvaston"})
+    report = check(connector(), app_token({}))
+    assert report.ok and "permissions not checked" in report.note
+    assert "MODBOT_META_APP_ID" in report.note
+    assert [urlparse(c.request.url).path for c in responses.calls] == ["/v21.0/me"]
+
+
+@responses.activate
+def test_accounts_check_reports_an_invalid_or_rejected_token():
+    from connectors.accounts_check import check
+
+    responses.add(responses.GET, f"{BASE}/me", json={"id": PAGE, "name": "LKS"})
     responses.add(
         responses.GET,
         f"{BASE}/debug_token",
         json={
             "data": {
-                "app_id": "1",
-                "type": "PAGE",
-                "is_valid": True,
-                "profile_id": PAGE,
-                "scopes": ["pages_show_list", "pages_read_engagement", "pages_read_user_content"],
+                "app_id": "1234567890",
+                "is_valid": False,
+                "error": {"code": 190, "message": "The session was invalidated.", "subcode": 460},
+                "scopes": [],
             }
         },
     )
-    report = check(connector())
-    assert report.owner == f"Little Kinvaston (id {PAGE})"
-    assert report.missing == {"pages_manage_engagement"} and not report.ok
+    report = check(connector(), "1234567890|" + APP_SECRET)
+    assert not report.ok and "not valid" in report.problem
     responses.reset()
-    responses.add(responses.GET, f"{BASE}/me", json=fixture("error_190.json"), status=400)
+    echoed = json.loads(json.dumps(fixture("error_190.json")))
+    echoed["error"]["message"] = f"Malformed access token {TOKEN}"
+    responses.add(responses.GET, f"{BASE}/me", json=echoed, status=400)
     report = check(connector())
-    assert "token expired or revoked" in report.problem
+    assert "Graph API error 190" in report.problem and TOKEN not in report.problem
+
+
+@responses.activate
+def test_ban_blocks_the_author_from_the_page():
+    responses.add(responses.POST, f"{BASE}/{PAGE}/blocked", json={"100000000000009": True})
+    ref = connector().apply(Ban("1001_2003", author_id="100000000000009"))
+    assert ref == "100000000000009"
+    assert parse_qs(responses.calls[0].request.body)["user"] == ["100000000000009"]
+
+
+@responses.activate
+def test_a_ban_facebook_did_not_confirm_is_an_error():
+    from bot.core.errors import ConnectorError
+
+    responses.add(responses.POST, f"{BASE}/{PAGE}/blocked", json={"100000000000009": False})
+    with pytest.raises(ConnectorError, match="did not block"):
+        connector().apply(Ban("1001_2003", author_id="100000000000009"))
 
 
 ERROR_CASES = [
@@ -355,7 +414,7 @@ def test_each_error_ends_in_the_right_state(tmp_path, rules_only, reply, health,
     responses.add(responses.POST, f"{BASE}/1001_2003", json={"success": True})
     responses.add(responses.POST, f"{BASE}/{PAGE}_1001/comments", json={"id": "1001_2099"})
     pipeline.run_once()
-    cursor = pipeline.store.cursor(key)
+    cursor = pipeline.store.accounts.cursor(key)
     comments_before = pipeline.store.rows("select count(*) n from comments")[0]["n"]
     responses.reset()
     responses.add(responses.GET, f"{BASE}/{PAGE}/published_posts", **reply)
@@ -365,7 +424,7 @@ def test_each_error_ends_in_the_right_state(tmp_path, rules_only, reply, health,
     assert account["health"] == health and account["cursor"] == cursor
     assert account["failures"] == 2
     assert pipeline.store.rows("select count(*) n from comments")[0]["n"] == comments_before
-    alerts = pipeline.store.rows("select recipient from notifications where step like 'account-%'")
+    alerts = pipeline.store.rows("select recipient from outbox where kind = 'account'")
     if people_told:
         names = {a.name for a in settings.administrators} | {settings.dsl.name}
         assert sorted(a["recipient"] for a in alerts) == sorted(names)
