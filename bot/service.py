@@ -1,28 +1,38 @@
-"""The long-running bot: one APScheduler job per account, a lock, and a clean stop.
+"""The long-running bot: one job per account poll, the housekeeping job (acknowledgement clock,
+outbox), optional webhooks, a lock against two copies, and a clean stop.
 
-Jobs run one at a time on a single worker (SQLite has one writer anyway), never two runs of the
-same account at once, missed runs coalesced. SIGTERM or Ctrl-C sets a stop flag: the batch in
-hand is finished, then the scheduler shuts down."""
+Intervals are measured on the monotonic clock. APScheduler 3 (used before) computes every wait
+from the wall clock, so when the clock steps back an hour (an NTP correction, a restored VM)
+its interval jobs stall for that hour and nothing is watched; a small loop on `time.monotonic`
+cannot be fooled that way. The wall clock is used only for an account's `next_poll_at` (a rate
+limit's reset or a backoff), which the accounts repository clamps to the delay it was given.
+
+Jobs run one at a time on the service's thread (SQLite has one writer anyway), missed runs are
+coalesced, and webhook deliveries are handed to the same thread. SIGTERM or Ctrl-C sets a stop
+flag: the batch in hand is finished, then the service stops."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import queue
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.config.settings import Account
 from bot.core.errors import LockHeld
 from bot.moderation.pipeline import Pipeline
 
 log = structlog.get_logger("modbot.service")
+HOUSEKEEPING_SECONDS = 60.0
+MAX_SLEEP = 30.0  # wake at least this often, to notice a stop
 
 
 @contextmanager
@@ -46,47 +56,162 @@ def process_lock(database: Path) -> Iterator[Path]:
         os.close(fd)
 
 
-def run_forever(pipeline: Pipeline, stop: threading.Event | None = None) -> None:
-    stop = stop or pipeline.stop
-    scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(1)},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
-    )
-    for acct in pipeline.settings.accounts:
-        if acct.key not in pipeline.connectors:
-            continue
-        scheduler.add_job(
-            pipeline.poll_account,
-            "interval",
-            args=[acct],
-            id=acct.key,
-            name=f"poll {acct.key}",
-            seconds=acct.poll_interval_seconds,
-            next_run_time=datetime.now(UTC),
-        )
+@dataclass
+class Job:
+    name: str
+    run: Callable[[], object]
+    interval: float
+    due: float  # monotonic seconds
 
-    if pipeline.desk is not None:
-        scheduler.add_job(
-            pipeline.tick,
-            "interval",
-            id="acknowledgement-clock",
-            name="acknowledgement reminders",
-            seconds=60,
-            next_run_time=datetime.now(UTC),
+
+class Scheduler:
+    """Interval jobs on the monotonic clock, run one at a time on the thread that calls
+    `run_pending` (or `run`). Other threads hand work over with `submit`."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic):
+        self.monotonic = monotonic
+        self.jobs: dict[str, Job] = {}
+        self._submitted: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._wake = threading.Event()
+
+    def add(self, name: str, run: Callable[[], object], interval: float, first_in: float = 0.0):
+        self.jobs[name] = Job(name, run, interval, self.monotonic() + first_in)
+
+    def postpone(self, name: str, seconds: float) -> None:
+        """Run `name` no sooner than `seconds` from now (a rate limit, a backoff)."""
+        job = self.jobs[name]
+        job.due = max(job.due, self.monotonic() + seconds)
+
+    def submit(self, work: Callable[[], None]) -> None:
+        """Thread-safe: run `work` on the scheduler's thread, before the next due job."""
+        self._submitted.put(work)
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_pending(self) -> list[str]:
+        """Run submitted work, then every job that is due, each once (missed runs coalesce).
+        A job that raises is logged and runs again at its next interval."""
+        ran = []
+        while True:
+            try:
+                work = self._submitted.get_nowait()
+            except queue.Empty:
+                break
+            self._guarded("submitted work", work)
+            ran.append("submitted")
+        for job in list(self.jobs.values()):
+            started = self.monotonic()
+            if job.due > started:
+                continue
+            self._guarded(job.name, job.run)
+            job.due = max(job.due, started + job.interval)  # a postpone during the run wins
+            ran.append(job.name)
+        return ran
+
+    def seconds_until_next(self) -> float:
+        if not self.jobs:
+            return MAX_SLEEP
+        return max(0.0, min(j.due for j in self.jobs.values()) - self.monotonic())
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.run_pending()
+            if stop.is_set():
+                break
+            self._wake.wait(min(self.seconds_until_next(), MAX_SLEEP))
+            self._wake.clear()
+
+    @staticmethod
+    def _guarded(name: str, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("job failed; it runs again at its next interval", job=name)
+
+
+def poll_job(pipeline: Pipeline, acct: Account, scheduler: Scheduler) -> Callable[[], None]:
+    """Poll `acct` on its interval, but not while its `next_poll_at` (a rate limit, a backoff)
+    says wait. The wait is also counted on the monotonic clock: once it has really passed, the
+    account is polled even if the wall clock stepped back meanwhile. `modbot accounts resume`
+    clears the wait; the next interval then polls."""
+    accounts = pipeline.store.accounts
+    until: list[float | None] = [None]  # monotonic end of the wait in force
+
+    def run() -> None:
+        now = scheduler.monotonic()
+        wait = accounts.wait_seconds(acct.key)
+        if wait > 0:
+            if until[0] is None:  # first seen here: a restart, or set while acting
+                until[0] = now + wait
+            if now < until[0]:
+                log.info("not polling yet", account=acct.key, wait_seconds=round(wait))
+                return
+        until[0] = None
+        pipeline.poll_account(acct)
+        wait = accounts.wait_seconds(acct.key)
+        if wait > 0:
+            until[0] = scheduler.monotonic() + wait
+
+    return run
+
+
+def build_scheduler(
+    pipeline: Pipeline, monotonic: Callable[[], float] = time.monotonic
+) -> Scheduler:
+    scheduler = Scheduler(monotonic)
+    for acct in pipeline.settings.accounts:
+        if acct.key in pipeline.connectors:
+            scheduler.add(acct.key, poll_job(pipeline, acct, scheduler), acct.poll_interval_seconds)
+    if pipeline.housekeeping is not None:
+        scheduler.add("housekeeping", pipeline.housekeeping, HOUSEKEEPING_SECONDS)
+    return scheduler
+
+
+def run_forever(
+    pipeline: Pipeline,
+    stop: threading.Event | None = None,
+    webhooks=None,
+) -> None:
+    """Poll every account on its interval until stopped. `webhooks`: a WebhookSettings to also
+    serve Meta webhooks (default: from the environment, see bot.faces.webhooks)."""
+    stop = stop or pipeline.stop
+    scheduler = build_scheduler(pipeline)
+    webhook_settings = webhooks
+    if webhook_settings is None and os.environ.get("MODBOT_WEBHOOK_PORT"):
+        from bot.faces.webhooks import WebhookSettings
+
+        webhook_settings = WebhookSettings.from_env()
+    server = None
+    if webhook_settings is not None:
+        from bot.faces import webhooks as hooks
+
+        app = hooks.create_app(
+            pipeline, webhook_settings.app_secret, webhook_settings.verify_token, scheduler.submit
         )
+        server = hooks.serve(app, webhook_settings)
+        threading.Thread(target=server.run, name="webhooks", daemon=True).start()
 
     def _stop(signum: int, _frame: object) -> None:
         log.info("stop requested; finishing the batch in hand", signal=signal.Signals(signum).name)
         stop.set()
         pipeline.stop.set()
+        scheduler.wake()
 
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    scheduler.start()
-    log.info("modbot running", accounts=[j.id for j in scheduler.get_jobs()])
+    watcher = threading.Thread(target=lambda: (stop.wait(), scheduler.wake()), daemon=True)
+    watcher.start()
+    log.info(
+        "modbot running",
+        accounts=[name for name in scheduler.jobs if name != "housekeeping"],
+        webhooks=webhook_settings.port if webhook_settings else None,
+    )
     try:
-        stop.wait()
+        scheduler.run(stop)
     finally:
-        scheduler.shutdown(wait=True)
+        if server is not None:
+            server.should_exit = True
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("modbot stopped cleanly")
