@@ -74,3 +74,18 @@ def test_connector_errors_are_redacted_when_made():
     assert GRAPH_TOKEN not in str(ConnectorError(f"x access_token={GRAPH_TOKEN}"))
     refused = Unsupported("x:1", "Ban", f"because Bearer {X_BEARER}")
     assert X_BEARER not in str(refused)
+
+
+def test_library_logs_go_through_the_same_boundary():
+    import io
+    import logging
+
+    from bot.core.logs import configure
+
+    stream = io.StringIO()
+    configure(json_output=True, level="INFO", stream=stream)
+    token = "EAABlibrarylogtoken0123456789abcdef"
+    logging.getLogger("tweepy.client").warning("Headers: {'Authorization': 'Bearer %s'}", token)
+    logging.getLogger("urllib3").warning("GET /v21.0/me?access_token=%s", token)
+    out = stream.getvalue()
+    assert "tweepy.client" in out and token not in out

@@ -37,6 +37,7 @@ def redact_processor(_logger: Any, _name: str, event: dict) -> dict:
 
 
 def configure(json_output: bool | None = None, level: str = "INFO", stream=None) -> None:
+    _redact_library_logs(stream)
     stream = stream or sys.stderr
     if json_output is None:
         json_output = not stream.isatty()
@@ -58,3 +59,37 @@ def configure(json_output: bool | None = None, level: str = "INFO", stream=None)
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
+
+
+class _RedactingFilter(logging.Filter):
+    """Libraries log through the standard library (tweepy's debug log prints the request
+    headers, bearer token included): their messages go through the same boundary."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (tests swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _redact_library_logs(stream) -> None:
+    """One handler on the root logger, warnings and worse, every message redacted."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_modbot", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler._modbot = True  # type: ignore[attr-defined]
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(_RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
