@@ -30,7 +30,10 @@ install-torch: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/modbot demo
 
+# Debian's Chromium and ChromeDriver for the browser tests, where apt can install them (as
+# root); elsewhere the script says why and those tests skip. Never a browser download.
 test: $(STAMP)
+	@sh deploy/install-browser.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
