@@ -2,12 +2,16 @@
 
 Every request gets its own Store (its own SQLite connection), so requests never share a
 transaction. uvicorn is asynchronous: an idle or slow client holds one connection, never the
-whole server, and idle keep-alive connections are closed after a few seconds."""
+whole server, and idle keep-alive connections are closed after a few seconds.
+
+Cookies are `Secure` when the configured `email.base_url` (where people open modbot) is
+https; on a plain http://127.0.0.1 address they cannot be, or the browser would drop them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
@@ -48,6 +52,7 @@ class WebContext:
     database: Path
     secret: bytes
     clock: Clock = system_clock
+    cookie_secure: bool | None = None  # None: from email.base_url (https -> Secure)
     templates: jinja2.Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -57,6 +62,25 @@ class WebContext:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        from bot.faces.web.formatting import FILTERS
+
+        zone = self.settings.school.tz
+        self.templates.filters.update({k: f(zone) for k, f in FILTERS.items()})
+        names = {(a.platform, a.account_id): a.display_name for a in self.settings.accounts}
+        self.templates.filters["account"] = lambda platform, account: names.get(
+            (platform, account), f"{account} ({platform})"
+        )
+        self.templates.globals["many_accounts"] = len(names) > 1
+        if self.cookie_secure is None:
+            self.cookie_secure = self.settings.email.base_url.lower().startswith("https://")
+
+    @property
+    def cookie_name(self) -> str:
+        """`__Host-` binds the cookie to this host and path / (browsers insist on Secure)."""
+        return "__Host-modbot" if self.cookie_secure else "modbot_session"
+
+    def now(self) -> datetime:
+        return self.clock()
 
     def store(self) -> Store:
         return Store(self.database, clock=self.clock)
@@ -93,7 +117,11 @@ class SecurityHeaders:
 
 
 def create_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    from bot.faces.web.auth import auth_routes
+    from bot.faces.web.dashboard import dashboard_routes
     from bot.faces.web.links import link_routes
+    from bot.faces.web.review import review_routes
+    from bot.faces.web.safeguarding import safeguarding_routes
 
     static = ctx.settings.path(ctx.settings.notices.templates_dir) / "web" / "static"
 
@@ -107,13 +135,24 @@ def create_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlette:
         except Exception:
             log.exception("could not audit a failed web request")
         return HTMLResponse(
-            "<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1>"
-            "<p>modbot could not show this page. Nothing was changed. The error is in the log.</p>",
+            "<!doctype html><html lang=en-GB><meta charset=utf-8><meta name=viewport "
+            'content="width=device-width, initial-scale=1"><link rel=stylesheet '
+            'href="/static/modbot.css"><title>Something went wrong</title><main>'
+            "<h1>Something went wrong</h1><p>modbot could not show this page. The error is in "
+            'the log. <a href="/today">Back to Today</a></p></main>',
             status_code=500,
         )
 
     app = Starlette(
-        routes=[*link_routes(ctx), *routes, Mount("/static", StaticFiles(directory=static))],
+        routes=[
+            *link_routes(ctx),
+            *auth_routes(ctx),
+            *dashboard_routes(ctx),
+            *review_routes(ctx),
+            *safeguarding_routes(ctx),
+            *routes,
+            Mount("/static", StaticFiles(directory=static)),
+        ],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={500: server_error},
     )
@@ -131,6 +170,8 @@ def serve(app: ASGIApp, host: str, port: int) -> None:
         timeout_keep_alive=5,
         limit_concurrency=100,
         server_header=False,
+        proxy_headers=True,  # X-Forwarded-For from the reverse proxy on this machine only
+        forwarded_allow_ips="127.0.0.1",
         log_level="warning",
         access_log=False,
     )
