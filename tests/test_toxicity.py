@@ -4,6 +4,7 @@ what modbot does where torch and Detoxify are not installed (the default install
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
 import json
 import socket
 import sys
@@ -203,12 +204,21 @@ def test_int8_path_stays_close_to_the_full_model(tiny, tmp_path):
     assert 0 < worst < 0.05  # quantised (not identical), and close
 
 
+class BlockDetoxify(importlib.abc.MetaPathFinder):
+    """As on the default install: `import torch` and `import detoxify` fail."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("torch", "detoxify"):
+            raise ModuleNotFoundError(f"No module named {name!r} (not installed in this test)")
+        return None
+
+
 @pytest.fixture
 def without_detoxify(monkeypatch):
-    """As on the default install: `import torch` and `import detoxify` fail (a None entry in
-    sys.modules is Python's own way to make an import fail)."""
-    for name in ("torch", "detoxify"):
-        monkeypatch.setitem(sys.modules, name, None)
+    for name in list(sys.modules):
+        if name.partition(".")[0] in ("torch", "detoxify"):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [BlockDetoxify(), *sys.meta_path])
     assert detoxify_missing() == ["torch", "detoxify"]
 
 
