@@ -93,14 +93,7 @@ class Scheduler:
     def run_pending(self) -> list[str]:
         """Run submitted work, then every job that is due, each once (missed runs coalesce).
         A job that raises is logged and runs again at its next interval."""
-        ran = []
-        while True:
-            try:
-                work = self._submitted.get_nowait()
-            except queue.Empty:
-                break
-            self._guarded("submitted work", work)
-            ran.append("submitted")
+        ran = ["submitted"] * self._run_submitted()
         for job in list(self.jobs.values()):
             started = self.monotonic()
             if job.due > started:
@@ -109,6 +102,16 @@ class Scheduler:
             job.due = max(job.due, started + job.interval)  # a postpone during the run wins
             ran.append(job.name)
         return ran
+
+    def _run_submitted(self) -> int:
+        count = 0
+        while True:
+            try:
+                work = self._submitted.get_nowait()
+            except queue.Empty:
+                return count
+            self._guarded("submitted work", work)
+            count += 1
 
     def seconds_until_next(self) -> float:
         if not self.jobs:
@@ -122,6 +125,7 @@ class Scheduler:
                 break
             self._wake.wait(min(self.seconds_until_next(), MAX_SLEEP))
             self._wake.clear()
+        self._run_submitted()  # handed over before the stop (an audit, a delivery): not lost
 
     @staticmethod
     def _guarded(name: str, work: Callable[[], object]) -> None:

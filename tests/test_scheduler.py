@@ -147,11 +147,17 @@ def test_a_backoff_set_before_the_clock_stepped_back_is_not_stretched(tmp_path, 
     assert pipeline.store.accounts.get(key).health == "failing"
 
 
-def test_a_stop_ends_the_loop_after_the_job_in_hand():
+def test_a_stop_ends_the_loop_after_the_job_in_hand_and_work_handed_over():
     import threading
 
     stop = threading.Event()
     scheduler = Scheduler(Monotonic())
-    scheduler.add("once", stop.set, 300)
+    done: list[str] = []
+
+    def last_poll() -> None:
+        scheduler.submit(lambda: done.append("webhook audit"))  # arrives during the stop
+        stop.set()
+
+    scheduler.add("once", last_poll, 300)
     scheduler.run(stop)  # returns: the job set the stop flag
-    assert stop.is_set()
+    assert done == ["webhook audit"]
