@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the modbot beside this file
     from classifiers import encoder, model_store
 
     try:
