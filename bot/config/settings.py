@@ -80,6 +80,7 @@ class Account(_Strict):
     scenario: Path | None = None
     post_window_days: int = Field(default=14, ge=1, le=90)
     graph_api_version: str = Field(default="v21.0", pattern=r"^v\d{1,2}\.\d$")
+    purpose: str = ""  # what the account is for, in plain words: the annual review reads it
 
     @property
     def key(self) -> str:
@@ -194,6 +195,16 @@ class Notices(_Strict):
     templates_dir: Path = Path("templates")
 
 
+class Report(_Strict):
+    """The monthly report: written on the first working day of the month, emailed to SLT and,
+    if the school chooses, to its governors."""
+
+    governors: list[Person] = []
+    send_to_governors: bool = False
+    out_dir: Path = Path("../var/reports")  # where the scheduled job keeps each month's files
+    send_at: time = time(7, 0)  # school time, on the first working day of the month
+
+
 class Settings(_Strict):
     school: School
     administrators: list[Person]
@@ -209,6 +220,7 @@ class Settings(_Strict):
     classifiers: Classifiers = Classifiers()
     storage: Storage = Storage()
     notices: Notices = Notices()
+    report: Report = Report()
     source: Path | None = None
 
     @field_validator("administrators")
