@@ -7,11 +7,13 @@ built in code from the same facts, and says so, so the sender can tell the admin
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from html import escape
 from pathlib import Path
 from typing import Protocol
 
@@ -147,6 +149,20 @@ SAMPLES: dict[str, dict] = {
         "stuck_messages": 0,
         "layers": "rules",
     },
+    "report": {
+        **_ITEM_SAMPLE,
+        "month": "November 2026",
+        "period": "1–30 November 2026",
+        "no_activity": False,
+        "moderated": 91,
+        "hidden": 25,
+        "escalated": 13,
+        "replies_needed": 24,
+        "ack_rate": "92%",
+        "ack_fraction": "33 of 36",
+        "attention": ["3 comment(s) were not acknowledged within 24 hours (items 10, 20, 30)."],
+        "pdf_name": "report-2026-11.pdf",
+    },
 }
 
 
@@ -206,8 +222,16 @@ def fallback_text(context: dict) -> str:
 
 
 def build_message(
-    from_address: str, to: str, subject: str, rendered: Rendered, message_key: str
+    from_address: str,
+    to: str,
+    subject: str,
+    rendered: Rendered,
+    message_key: str,
+    attachments: list[str] | None = None,
 ) -> EmailMessage:
+    """`attachments`: paths of files to attach (the monthly report's PDF). A file that cannot
+    be read is named in the text instead: the message still goes, and is never stuck."""
+    files, problems = _read_attachments(attachments or [])
     message = EmailMessage()
     message["From"] = from_address
     message["To"] = to
@@ -215,7 +239,28 @@ def build_message(
     message["X-Modbot-Message"] = message_key
     domain = from_address.rsplit("@", 1)[-1] or "modbot.invalid"
     message["Message-ID"] = f"<{message_key}@{domain}>"  # a resend after a crash is the same
-    message.set_content(rendered.text)
+    message.set_content(rendered.text + "".join(f"\n\n{p}" for p in problems))
     if rendered.html is not None:
-        message.add_alternative(rendered.html, subtype="html")
+        notes = "".join(f"<p>{escape(p)}</p>" for p in problems)
+        message.add_alternative(rendered.html + notes, subtype="html")
+    for name, data, ctype in files:
+        maintype, subtype = ctype.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return message
+
+
+def _read_attachments(paths: list[str]) -> tuple[list[tuple[str, bytes, str]], list[str]]:
+    files, problems = [], []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            problems.append(
+                f"(The attachment {path.name} could not be read when this email was sent: "
+                f"{exc.strerror or exc}. Ask an administrator to send it again.)"
+            )
+            continue
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        files.append((path.name, data, ctype))
+    return files, problems

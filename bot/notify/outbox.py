@@ -106,6 +106,7 @@ class OutboxSender:
             str(context.get("subject") or message.subject),
             rendered,
             f"modbot-{message.id}-{message.kind.value}",
+            context.get("attachments"),
         )
         try:
             self.mailer.send(email)
