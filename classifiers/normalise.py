@@ -5,8 +5,13 @@ squeezes stretched runs to two; `b` squeezes every run to one letter, so "fuuuuc
 meet their patterns. Word boundaries are spaces, so "Scunthorpe" is one token and never
 contains another. Steps: NFKC (full-width, ligatures), case folding, format characters
 (zero-width, bidi controls, soft hyphen) removed, accents stripped, look-alike Cyrillic and
-Greek letters mapped to Latin, leetspeak mapped inside words, letters spaced or dotted apart
-("f u c k", "f.u.c.k") joined back together."""
+Greek letters mapped to Latin, leetspeak mapped inside words, letters spaced, dotted, dashed or
+underscored apart ("f u c k", "f.u.c.k", "f_u_c_k") joined back together.
+
+Disguised words that the two views cannot spell out are kept aside as `disguised` forms for the
+rules' lexicon: masked letters become `*` ("sh*th*le", "f@ck", "c#nt") and leetspeak at word
+ends is mapped ("wh0r3"). The rules compare those forms with whole lexicon words only, so a mask
+can never make an ordinary word match (see `RulesClassifier`)."""
 
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ _CONFUSABLES = str.maketrans(
         "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ᴢ": "z",
         # Latin oddities NFKC leaves alone
         "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe",
+        "ƒ": "f", "ɩ": "i", "ʋ": "v", "ɨ": "i", "ɵ": "o", "ɔ": "c", "ⱪ": "k",
     }
 )  # fmt: skip
 
@@ -109,14 +115,64 @@ _SPACED_RUN = re.compile(r"(?<!\S)\S(?: \S){2,}(?!\S)")
 _WORD = re.compile(r"[\w*]+")
 
 
-def tokens(text: str) -> str:
-    folded = _fold(text)
+def _tokens(folded: str) -> str:
+    if "_" in folded:  # "_" separates, so "f_u_c_k" is spelt out like "f u c k"
+        folded = folded.replace("_", " ")
     if _HAS_LEET.search(folded):
         folded = _unleet(folded)
     joined = " ".join(_WORD.findall(folded))
     if _SPACED_RUN.search(joined):
         joined = _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), joined)
     return joined
+
+
+def tokens(text: str) -> str:
+    """The words of a text, folded, space-separated: the `a` view before squeezing."""
+    return _tokens(_fold(text))
+
+
+# A mask inside a word, or a digit touching a letter: one search tells ordinary text apart.
+_DISGUISE_GATE = re.compile(r"[a-z0-9][*#@!$%]+[a-z0-9]|[a-z][0-9]|[0-9][a-z]")
+_MASKED_WORD = re.compile(r"[a-z0-9*#@!$%]+")
+_MASK_CHARS = re.compile(r"[*#@!$%]")
+# A word of the `a` view still holding a mask or a digit next to a letter ("f*ck", "whor3").
+_LEFTOVER = re.compile(r"[a-z][*0-9]|[*0-9][a-z]")
+_DIGITS_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
+
+
+def _disguise(word: str) -> str | None:
+    """One word as the lexicon sees it: masks as `*`, digits as letters, stretched letters
+    squeezed; None unless it starts and ends with a letter (a mask stands between letters)."""
+    word = word.strip("*#@!$%")
+    if not word:
+        return None
+    word = _MASK_CHARS.sub("*", word).translate(_DIGITS_LEET)
+    word = _STRETCH3.sub(lambda m: m.group(0) if m.group(1) == "*" else m.group(1) * 2, word)
+    if not (word[0].isalpha() and word[-1].isalpha()) or not word.isascii():
+        return None
+    return word
+
+
+def disguised_forms(folded: str, joined: str) -> tuple[str, ...]:
+    """Words the views cannot spell out: masked ("sh*th*le", "f@ck") or with leetspeak at an
+    end ("wh0r3"). Ordinary text has none, and finding that out costs one regex search."""
+    if not _DISGUISE_GATE.search(folded):
+        return ()
+    forms: set[str] = set()
+    for word in _MASKED_WORD.findall(folded):
+        if not _DISGUISE_GATE.search(word):
+            continue
+        for candidate in (word, word.replace("1", "l")) if "1" in word else (word,):
+            form = _disguise(candidate)  # "1" is l as often as i: "s1ut", "wh0r3"
+            if form and (form != word or "*" in form):
+                forms.add(form)
+    if _LEFTOVER.search(joined):  # spelt-out words joined back: "c u n 7"
+        for word in joined.split():
+            if word not in folded and _LEFTOVER.search(word):
+                form = _disguise(word)
+                if form and (form != word or "*" in form):
+                    forms.add(form)
+    return tuple(sorted(forms))
 
 
 def squeeze(text: str, keep_doubles: bool) -> str:
@@ -129,6 +185,7 @@ class NormalText:
     a: str  # " tok tok " with doubles kept
     b: str  # " tok tok " with every run squeezed to one letter
     truncated: bool = False
+    disguised: tuple[str, ...] = ()  # masked or leetspeak words, for the lexicon only
 
 
 def normalise(text: str) -> NormalText:
@@ -136,12 +193,14 @@ def normalise(text: str) -> NormalText:
     if truncated:
         text = text[:MAX_CHARS]
     text = valid_text(text)
-    joined = tokens(text)
+    folded = _fold(text)
+    joined = _tokens(folded)
     return NormalText(
         raw=strip_format(text),
         a=f" {squeeze(joined, True)} ",
         b=f" {squeeze(joined, False)} ",
         truncated=truncated,
+        disguised=disguised_forms(folded, joined),
     )
 
 

@@ -4,13 +4,26 @@ Conventions follow Reddit's AutoModerator: `match` is `includes-word` (the defau
 words or phrases), `starts-with` (a word that begins with the phrase: "fuck" finds "fucking"),
 `includes` (anywhere, even inside words: use sparingly), or `regex`. `action_reason` is the
 reason shown to moderators. All literal phrases from every file go into one Aho-Corasick
-automaton per text view (pyahocorasick, in C), so thousands of phrases cost one pass."""
+automaton per text view (pyahocorasick, in C), so thousands of phrases cost one pass.
+
+Beyond AutoModerator:
+- `lexicon: true` marks word lists people disguise (swearing, slurs, sexual words): each one-word
+  phrase is also matched masked ("sh*th*le", "f@ck"), with leetspeak at its ends ("wh0r3") and
+  with the usual letter swaps ("fvck", "phuck", "fuk"). A masked word matches only a lexicon word
+  of the same length whose letters agree, with a real letter at each end.
+- An exception cancels only the occurrences it covers, so "Twatt is lovely, you twat" still hits.
+  `raw_exceptions` are regexes on the text as written, capitals kept ("Twatt", "Bell End").
+- `negation_guard: true` skips occurrences that are negated or reported as wrong in the same
+  clause: "No Muslim deserves to die", "it's never ok to say kill yourself".
+- `overrides: [insult]` drops those categories when the rule hits: an allegation against a
+  member of staff is not an insult."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import ahocorasick
@@ -18,13 +31,14 @@ import yaml
 
 from bot.core.errors import ConfigError
 from bot.core.models import Category, DecisionAction, RuleHit, Severity, Verdict
-from classifiers.normalise import NormalText, normalise, normalise_pattern, squeeze
+from classifiers.normalise import NormalText, normalise, normalise_pattern, squeeze, tokens
 
 _DIGIT = re.compile(r"\d")
 MATCH_MODES = ("includes-word", "starts-with", "includes", "regex")
 RULE_KEYS = {
     "id", "category", "severity", "action", "notice", "action_reason", "match", "view",
-    "phrases", "exceptions", "comment", "requires",
+    "phrases", "exceptions", "comment", "requires", "lexicon", "raw_exceptions",
+    "negation_guard", "overrides",
 }  # fmt: skip
 
 
@@ -43,6 +57,10 @@ class Rule:
     source: str = ""
     regexes: tuple[re.Pattern[str], ...] = field(default=(), compare=False)
     requires: tuple[str, ...] = ()  # regex rules: skip unless one of these is in the text
+    lexicon: bool = False  # one-word phrases also match masked, leetspeak and swapped forms
+    raw_exceptions: tuple[re.Pattern[str], ...] = field(default=(), compare=False)
+    negation_guard: bool = False  # skip occurrences negated or condemned in their clause
+    overrides: tuple[Category, ...] = ()  # categories dropped when this rule hits
 
     def hit(self, matched: str) -> RuleHit:
         return RuleHit(
@@ -110,6 +128,24 @@ def _parse_rule(raw: dict, defaults: dict, where: str, problems: list[str]) -> R
     if not isinstance(exceptions, list):
         problems.append(f"{where}: `exceptions` must be a list")
         exceptions = []
+    raw_exceptions = []
+    raw_list = merged.get("raw_exceptions") or []
+    if not isinstance(raw_list, list):
+        problems.append(f"{where}: `raw_exceptions` must be a list of regexes")
+        raw_list = []
+    for i, pattern in enumerate(raw_list):
+        try:
+            raw_exceptions.append(re.compile(str(pattern)))
+        except re.error as exc:
+            problems.append(f"{where}: raw_exceptions[{i}] is not a valid regex ({exc})")
+    for key in ("lexicon", "negation_guard"):
+        if not isinstance(merged.get(key, False), bool):
+            problems.append(f"{where}: `{key}` must be true or false")
+    overrides = merged.get("overrides") or []
+    if not isinstance(overrides, list):
+        problems.append(f"{where}: `overrides` must be a list of categories")
+        overrides = []
+    override_categories = [_enum(Category, o, where, "overrides", problems) for o in overrides]
     if len(problems) > before:
         return None
     notice = merged.get("notice")
@@ -131,6 +167,10 @@ def _parse_rule(raw: dict, defaults: dict, where: str, problems: list[str]) -> R
         source=where,
         regexes=tuple(regexes),
         requires=tuple(requires),
+        lexicon=bool(merged.get("lexicon", False)),
+        raw_exceptions=tuple(raw_exceptions),
+        negation_guard=bool(merged.get("negation_guard", False)),
+        overrides=tuple(override_categories),
     )
 
 
@@ -186,6 +226,189 @@ def _gate(rule: Rule) -> tuple[bool, frozenset[str], tuple[str, ...]]:
     return "digit" in rule.requires, words, raw
 
 
+# Letter swaps people use to dodge word lists, applied to lexicon words (not to the text, so an
+# ordinary word can only meet a swapped form that someone listed as a lexicon word).
+_SWAPS: tuple[tuple[str, str], ...] = (
+    (r"u", "v"),  # fvck, cvnt
+    (r"f", "ph"),  # phuck
+    (r"ck", "k"),  # fuk, dik
+    (r"ck", "kk"),  # fukk
+    (r"ck", "q"),  # fuq
+    (r"(?<=[a-z]{3})er(?=s?$)", "a"),  # wanka, fucka
+    (r"i", "y"),  # shyt, bytch
+    (r"s$", "z"),  # bitchez
+)
+
+
+def swapped_forms(word: str) -> set[str]:
+    """Every combination of the swaps that applies to a lexicon word ("fuck": "fvck", "phuck",
+    "fuk", "phvk", ...), the word itself excluded."""
+    forms = {word}
+    for pattern, replacement in _SWAPS:
+        forms |= {re.sub(pattern, replacement, f) for f in forms}
+    forms.discard(word)
+    return forms
+
+
+def _runs(text: str) -> list[tuple[str, int]]:
+    return [(ch, len(list(group))) for ch, group in groupby(text)]
+
+
+def stretches(text: str, pattern: str, prefix: bool = False) -> bool:
+    """Whether text is pattern with letters held longer ("fuuck" stretches "fuck"), never
+    fewer: "shooting" does not stretch "shotting", nor "cons" "coons". With prefix, text may
+    go on after the pattern ("fuuucking")."""
+    have, want = _runs(text), _runs(pattern)
+    if len(have) < len(want) or (not prefix and len(have) != len(want)):
+        return False
+    return all(h[0] == w[0] and h[1] >= w[1] for h, w in zip(have, want, strict=False))
+
+
+def _mask_fits(masked: str, word: str) -> bool:
+    """A mask stands for exactly one letter and every real letter agrees: "sh*th*le" fits
+    "shithole", "c*t" fits no lexicon word, "ass*ssment" fits none."""
+    if len(masked) != len(word):
+        return False
+    return all(m in ("*", w) for m, w in zip(masked, word, strict=True))
+
+
+# Negation and counter-speech, read in the occurrence's own clause (a-view words).
+_NEGATED_SUBJECT = re.compile(
+    r"(?:^| )(?:no|nobody|noone|no one|no body|not one|not a single|not any|none of \w+)"
+    r"(?! (?:you|u|ur|he|she|they|i|we|it)\b)(?: \w+){0,3}? (?:ever )?"
+    r"(?:deserves?|should|must|needs? to|has to|have to|ought to|gets? to|is to)\b"
+)
+_NOT_OK_BEFORE = re.compile(
+    r"(?:^| )(?:never|not|isn t|isnt|is not|its not|it s not|ain t|aint)(?: \w+)? "
+    r"(?:ok|okay|acceptable|alright|cool|funny|right|fine|banter|a joke|appropriate)"
+    r"(?: to| for (?:\w+ ){1,2}to)?"
+    r"(?: (?:say|tell|write|post|type|shout|joke about|call|threaten|wish)(?: \w+)?)?(?: to)?$"
+)
+_TELLING_OFF_BEFORE = re.compile(
+    r"(?:^| )(?:don t|dont|do not|never|stop|should never|must never|shouldn t|shouldnt)"
+    r"(?: ever)? (?:say|saying|tell(?:ing)?(?: \w+)? to|post|posting|write|writing|type|typing"
+    r"|shout|shouting|chant|chanting|joke about|joking about)"
+    r"(?: things like| stuff like| that| words like)?$"
+)
+_REPORTED_BEFORE = re.compile(
+    r"(?:^| )(?:threat(?:s|ening|ened|en)?|saying|posting|shouting|chanting|writing|typing"
+    r"|telling(?: \w+)? to|told(?: \w+)? to|joking about)(?: to| that| like)?$"
+)
+_CONSEQUENCE_AFTER = re.compile(
+    r"^(?:\w+ ){0,3}?(?:will|can|could|would|gets?|got|is|are|was|were|means|leads to)"
+    r"(?: \w+){0,3}? (?:jail|jailed|arrested|excluded|expelled|banned|reported|prosecuted|crime"
+    r"|criminal|illegal|law|suspended|trouble|prison|police|unacceptable|wrong|offence"
+    r"|never ok|never okay|not ok|not okay|not acceptable|not banter|not a joke|vile|disgusting"
+    r"|horrible|hateful|appalling|evil|shameful|sick|racist|bigoted|awful)\b"
+)
+# "people saying X", "the comment saying X": someone else's words, reported to be condemned
+_CONDEMNED_SPEAKER_BEFORE = re.compile(
+    r"(?:^| )(?:people|anyone|anybody|those|whoever|someone|somebody|the comments?|comments"
+    r"|the posts?|posts|a comment|a post|trolls?) (?:saying|who say|who said|that say|that said"
+    r"|posting|writing|shouting|chanting)(?: that| things like| stuff like)?(?: \w+){0,3}$"
+)
+_APPROVAL_AFTER = re.compile(r"^(?:\w+ ){0,2}?(?:are|is|was|were) (?:right|correct|spot on|true)\b")
+_NOT_OK_AFTER = re.compile(
+    r"^(?:is|are|was) (?:never|not|not ever) (?:ok|okay|acceptable|alright|banter|a joke|funny"
+    r"|cool|fine)\b|^(?:isn t|isnt|aren t|arent) (?:ok|okay|acceptable|alright|banter|a joke"
+    r"|funny|cool|fine)\b|^(?:is|are) (?:a (?:hate )?crime|illegal|against the law|unacceptable"
+    r"|wrong|never acceptable)\b"
+)
+_CLAUSE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|,\s|\n|\s[-\u2013\u2014]\s")
+
+
+def _guarded(words: list[str], t0: int, t1: int) -> bool:
+    """True if the words t0..t1 sit in a negated or condemning frame within their clause."""
+    before = " ".join(words[max(0, t0 - 8) : t0])
+    hit = " ".join(words[t0:t1])
+    after = " ".join(words[t1 : t1 + 10])
+    near = " ".join(words[max(0, t0 - 4) : t0])
+    window = f"{near} {' '.join(words[t0 : t0 + 3])}".strip()
+    subject = _NEGATED_SUBJECT.search(window)
+    if subject and subject.end() > len(near) - 1:  # the negation runs on into the occurrence
+        return True
+    if _NOT_OK_BEFORE.search(before) or _TELLING_OFF_BEFORE.search(before):
+        return True
+    if _REPORTED_BEFORE.search(before) and _CONSEQUENCE_AFTER.search(after):
+        return True
+    if _CONDEMNED_SPEAKER_BEFORE.search(before) and not _APPROVAL_AFTER.search(after):
+        return True
+    return bool(hit) and bool(_NOT_OK_AFTER.search(after)) and not before.endswith(" you")
+
+
+class _Text:
+    """Lazily computed facts about one comment, shared by every rule that needs them."""
+
+    def __init__(self, norm: NormalText):
+        self.norm = norm
+        self._words: list[str] | None = None
+        self._clauses: list[int] | None = None
+        self._doubled: list[int] | None = None
+
+    def token_span(self, view: str, start: int, end: int) -> tuple[int, int]:
+        """Characters start..end (inclusive) of a padded view, as word indices [t0, t1)."""
+        text = self.norm.a if view == "a" else self.norm.b
+        t0 = text.count(" ", 0, start + 1) - 1
+        t1 = text.count(" ", 0, end)
+        return max(t0, 0), max(t1, t0 + 1)
+
+    @property
+    def words(self) -> list[str]:
+        if self._words is None:
+            self._words = self.norm.a.split()
+        return self._words
+
+    def stretched(self, t0: int, t1: int, mode: str, form: str) -> bool:
+        """Whether words t0..t1 as written are the phrase `form` with letters held longer."""
+        if self._doubled is None:
+            self._doubled = [
+                i
+                for i, (a, b) in enumerate(zip(self.words, self.norm.b.split(), strict=True))
+                if a != b
+            ]
+        if not any(t0 <= i < t1 for i in self._doubled):
+            return False  # as written in the a view, which matched it already if it matches
+        written = " ".join(self.words[t0:t1])
+        if mode == "includes":
+            return written != squeeze(written, keep_doubles=False)
+        if " " not in form:
+            written = written.replace(" ", "")
+        return written != form and stretches(written, form, prefix=mode == "starts-with")
+
+    def clause_of(self, t: int) -> int:
+        """Clause number of word t; the whole text is one clause if the split does not line up."""
+        if self._clauses is None:
+            pieces = _CLAUSE_BREAK.split(self.norm.raw)
+            clauses = [i for i, p in enumerate(pieces) for _ in tokens(p).split()]
+            self._clauses = clauses if len(clauses) == len(self.words) else []
+        return self._clauses[t] if self._clauses else 0
+
+    def clause_words(self, t0: int, t1: int) -> tuple[list[str], int, int] | None:
+        """The clause holding words t0..t1, and their offsets in it; None if they straddle two."""
+        first, last = self.clause_of(t0), self.clause_of(t1 - 1)
+        if first != last:
+            return None
+        if not self._clauses:
+            return self.words, t0, t1
+        start = self._clauses.index(first)
+        end = start + self._clauses.count(first)
+        return self.words[start:end], t0 - start, t1 - start
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Characters start..end of the raw text as word indices, widened to whole words."""
+        raw = self.norm.raw
+        t0 = len(tokens(raw[:start]).split())
+        if 0 < start < len(raw) and raw[start - 1].isalnum() and raw[start].isalnum():
+            t0 -= 1  # the match begins inside a word
+        t1 = len(tokens(raw[:end]).split())
+        return t0, max(t1, t0 + 1)
+
+    def raw_spans(self, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+        """Where a raw-text regex matches, as word indices."""
+        return [self.raw_span(*m.span()) for m in pattern.finditer(self.norm.raw)]
+
+
+
 class RulesClassifier:
     """Matches every rule against a comment's normalised views in one pass per view."""
 
@@ -199,12 +422,41 @@ class RulesClassifier:
         self._regex_rules = [
             (i, r, _gate(r)) for i, r in enumerate(self.rules) if r.match == "regex"
         ]
+        # which regex rules a text can need, looked up from its words, digits and characters
+        self._ungated = [i for i, r, g in self._regex_rules if not (g[0] or g[1] or g[2])]
+        self._digit_gated = [i for i, r, g in self._regex_rules if g[0]]
+        self._raw_gated = [(i, g[2]) for i, r, g in self._regex_rules if g[2]]
+        self._word_gated: dict[str, list[int]] = {}
+        for i, _r, (_d, gate_words, _raw) in self._regex_rules:
+            for word in gate_words:
+                self._word_gated.setdefault(word, []).append(i)
+        # rules whose occurrences must be looked at one by one (exceptions and guards)
+        self._positional = {
+            i
+            for i, r in enumerate(self.rules)
+            if r.exceptions or r.raw_exceptions or r.negation_guard
+        }
+        self._lexicon_words: dict[str, list[tuple[int, str]]] = {}  # with swapped forms
+        self._lexicon_stems: dict[str, list[tuple[int, str]]] = {}
+        # masked words are compared with the lexicon as written, never with swapped forms
+        self._masked_by_first: dict[str, list[tuple[str, bool, int, str]]] = {}
         for index, rule in enumerate(self.rules):
             if rule.match == "regex":
                 continue
             for phrase in rule.phrases:
-                self._add_phrase(index, rule.match, normalise_pattern(phrase), phrase)
-        for automaton in (self._a, self._b):
+                norm = normalise_pattern(phrase)
+                self._add_phrase(index, rule.match, norm, phrase)
+                if rule.lexicon and norm.isalpha() and norm.isascii():
+                    self._add_lexicon_word(index, rule.match, norm, phrase)
+        # every rule's exceptions in one automaton over the a view, read only when needed
+        self._exceptions = ahocorasick.Automaton()
+        for index, rule in enumerate(self.rules):
+            for exception in rule.exceptions:
+                key = f" {exception} "
+                entries = self._exceptions.get(key, [])
+                entries.append((index, len(key)))
+                self._exceptions.add_word(key, entries)
+        for automaton in (self._a, self._b, self._exceptions):
             if len(automaton):
                 automaton.make_automaton()
 
@@ -212,59 +464,170 @@ class RulesClassifier:
     def from_dir(cls, rules_dir: Path) -> RulesClassifier:
         return cls(load_rules(rules_dir))
 
+    def _add_lexicon_word(self, index: int, mode: str, word: str, original: str) -> None:
+        stem = mode == "starts-with"
+        table = self._lexicon_stems if stem else self._lexicon_words
+        if len(word) >= 3 and not (stem and len(word) < 4):
+            self._masked_by_first.setdefault(word[0], []).append((word, stem, index, original))
+        for form in (word, *sorted(swapped_forms(word))):
+            table.setdefault(form, []).append((index, original))
+            if form != word:
+                self._add_phrase(index, mode, form, original)
+
     def _add_phrase(self, index: int, mode: str, norm: str, original: str) -> None:
         def key(p: str) -> str:
             return {"includes-word": f" {p} ", "starts-with": f" {p}", "includes": p}[mode]
 
         forms_a = {norm}
-        if " " in norm:
+        if " " in norm and mode != "includes":
             forms_a.add(norm.replace(" ", ""))  # "k y s" and "killyourself" arrive as one word
-        forms_b = set()
         for form in forms_a:
+            keys = [(self._a, key(form))]
             squeezed = squeeze(form, keep_doubles=False)
-            # "ass" squeezed is "as": only squeeze where it cannot collide with a common word
+            # "ass" squeezed is "as": a short squeezed form would meet every common word
             if squeezed == form or len(squeezed) >= 4:
-                forms_b.add(squeezed)
-        for automaton, forms in ((self._a, forms_a), (self._b, forms_b)):
-            for form in forms:
-                k = key(form)
+                keys.append((self._b, key(squeezed)))
+            for automaton, k in keys:
                 entries = automaton.get(k, [])
-                entries.append((index, original))
+                entries.append((index, original, len(k), mode, form))
                 automaton.add_word(k, entries)
+
+    def _disguised(self, form: str) -> list[tuple[int, str]]:
+        """Lexicon entries a masked or leetspeak word stands for (see `_mask_fits`)."""
+        if "*" not in form:
+            found = list(self._lexicon_words.get(form, ()))
+            for stem_len in range(3, len(form) + 1):
+                found += self._lexicon_stems.get(form[:stem_len], ())
+            return found
+        found = []
+        for word, stem, index, phrase in self._masked_by_first.get(form[0], ()):
+            if not stem:
+                if _mask_fits(form, word):
+                    found.append((index, phrase))
+            elif (
+                len(form) >= len(word)
+                and form[len(word) - 1] != "*"
+                and "*" not in form[len(word) :]
+                and _mask_fits(form[: len(word)], word)
+            ):
+                found.append((index, phrase))
+        return found
 
     def match(self, norm: NormalText) -> list[RuleHit]:
         found: dict[int, str] = {}
-        for automaton, view in ((self._a, norm.a), (self._b, norm.b)):
-            if not len(automaton):
-                continue
-            for _end, entries in automaton.iter(view):
-                for index, phrase in entries:
-                    found.setdefault(index, phrase)
-        has_digit = _DIGIT.search(norm.raw) is not None
-        words: set[str] | None = None
-        for index, rule, (digit, gate_words, gate_raw) in self._regex_rules:
-            if digit or gate_words or gate_raw:  # a cheap test first (see `requires`)
-                if words is None and gate_words:
-                    words = set(norm.a.split())
-                if not (
-                    (digit and has_digit)
-                    or (gate_words and not gate_words.isdisjoint(words))
-                    or any(need in norm.raw for need in gate_raw)
-                ):
+        # where each occurrence is, for rules with exceptions or a guard: (view, first
+        # character, last character), or None for a disguised word (never excused)
+        places: dict[int, list[tuple[str, int, int] | None]] = {}
+        positional = self._positional
+        for end, entries in self._a.iter(norm.a) if len(self._a) else ():
+            for index, phrase, length, _mode, _form in entries:
+                if index not in found:
+                    found[index] = phrase
+                if index in positional:
+                    places.setdefault(index, []).append(("a", end - length + 1, end))
+        text = _Text(norm)
+        # the b view is for stretched words ("fuuuck"): without a doubled letter it adds nothing
+        stretchy = len(self._b) and norm.a != norm.b
+        for end, entries in self._b.iter(norm.b) if stretchy else ():
+            for index, phrase, length, mode, form in entries:
+                if index in found:
+                    if index in positional:  # checked only if the other places are excused
+                        places[index].append(("b", end - length + 1, end, mode, form))
                     continue
-            text = norm.raw if rule.view == "raw" else norm.a
-            for rx in rule.regexes:
-                m = rx.search(text)
-                if m:
-                    found.setdefault(index, m.group(0).strip())
-                    break
+                where = ("b", end - length + 1, end)
+                # the words as written must be the phrase with letters held longer, so "cons"
+                # never meets "coons", "Niger" "nigger" and "shooting" "shotting"
+                if text.stretched(*text.token_span(*where), mode, form):
+                    found[index] = phrase
+                    if index in positional:
+                        places[index] = [where]
+        for form in norm.disguised:
+            for index, phrase in self._disguised(form):
+                found.setdefault(index, phrase)
+                if index in positional:
+                    places.setdefault(index, []).append(None)
+        if self._regex_rules:
+            self._match_regexes(norm, found, places)
+        if not found:
+            return []
+        excused: dict[int, list[tuple[int, int]]] | None = None
         hits = []
+        overridden: set[Category] = set()
         for index in sorted(found):
             rule = self.rules[index]
-            if any(f" {exc} " in norm.a for exc in rule.exceptions):
-                continue
+            if index in positional:
+                if excused is None:
+                    excused = self._excused(text)
+                if not self._survives(rule, places[index], text, excused.get(index, [])):
+                    continue
             hits.append(rule.hit(found[index]))
+            overridden.update(rule.overrides)
+        if overridden:
+            hits = [h for h in hits if h.category not in overridden]
         return hits
+
+    def _match_regexes(self, norm: NormalText, found: dict, places: dict) -> None:
+        raw = norm.raw
+        todo = set()
+        if self._digit_gated and _DIGIT.search(raw):
+            todo.update(self._digit_gated)
+        for index, needs in self._raw_gated:
+            if any(need in raw for need in needs):
+                todo.add(index)
+        for word in self._word_gated.keys() & norm.a.split():
+            todo.update(self._word_gated[word])
+        for index in (*self._ungated, *sorted(todo)) if todo else self._ungated:
+            rule = self.rules[index]
+            view = "raw" if rule.view == "raw" else "a"
+            subject = norm.raw if view == "raw" else norm.a
+            for rx in rule.regexes:
+                if index not in self._positional:
+                    m = rx.search(subject)
+                    if m:
+                        found.setdefault(index, m.group(0).strip())
+                        break
+                    continue
+                for m in rx.finditer(subject):
+                    s, e = m.span()
+                    if e > s:
+                        found.setdefault(index, m.group(0).strip())
+                        places.setdefault(index, []).append((view, s, e - 1))
+
+    def _excused(self, text: _Text) -> dict[int, list[tuple[int, int]]]:
+        """Where each rule's exceptions occur, as word spans: one pass for every rule."""
+        spans: dict[int, list[tuple[int, int]]] = {}
+        if len(self._exceptions):
+            for end, entries in self._exceptions.iter(text.norm.a):
+                for index, length in entries:
+                    span = text.token_span("a", end - length + 1, end)
+                    spans.setdefault(index, []).append(span)
+        return spans
+
+    def _survives(self, rule: Rule, places: list, text: _Text, excused: list) -> bool:
+        """Whether any occurrence is left once exceptions and the negation guard have spoken."""
+        excused = list(excused)
+        for pattern in rule.raw_exceptions:
+            if pattern.search(text.norm.raw):
+                excused += text.raw_spans(pattern)
+        if not excused and not rule.negation_guard:
+            return True  # the common case: nothing here could excuse an occurrence
+        for where in places:
+            if where is None:
+                return True
+            if where[0] == "raw":
+                t0, t1 = text.raw_span(where[1], where[2] + 1)
+            else:
+                t0, t1 = text.token_span(*where[:3])
+                if len(where) == 5 and not text.stretched(t0, t1, *where[3:]):
+                    continue  # a b-view place not yet checked, and not a stretched word
+            if any(e0 <= t0 and t1 <= e1 for e0, e1 in excused):
+                continue
+            if rule.negation_guard:
+                clause = text.clause_words(t0, t1)
+                if clause is not None and _guarded(*clause):
+                    continue
+            return True
+        return False
 
     def classify(self, texts: Sequence[str]) -> list[Verdict]:
         out = []
