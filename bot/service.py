@@ -141,22 +141,23 @@ def poll_job(pipeline: Pipeline, acct: Account, scheduler: Scheduler) -> Callabl
     account is polled even if the wall clock stepped back meanwhile. `modbot accounts resume`
     clears the wait; the next interval then polls."""
     accounts = pipeline.store.accounts
-    until: list[float | None] = [None]  # monotonic end of the wait in force
+    until: float | None = None  # monotonic end of the wait in force
 
     def run() -> None:
+        nonlocal until
         now = scheduler.monotonic()
         wait = accounts.wait_seconds(acct.key)
         if wait > 0:
-            if until[0] is None:  # first seen here: a restart, or set while acting
-                until[0] = now + wait
-            if now < until[0]:
+            if until is None:  # first seen here: a restart, or set while acting
+                until = now + wait
+            if now < until:
                 log.info("not polling yet", account=acct.key, wait_seconds=round(wait))
                 return
-        until[0] = None
+        until = None
         pipeline.poll_account(acct)
         wait = accounts.wait_seconds(acct.key)
         if wait > 0:
-            until[0] = scheduler.monotonic() + wait
+            until = scheduler.monotonic() + wait
 
     return run
 
@@ -204,8 +205,12 @@ def run_forever(
         scheduler.wake()
 
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    watcher = threading.Thread(target=lambda: (stop.wait(), scheduler.wake()), daemon=True)
-    watcher.start()
+
+    def wake_on_stop() -> None:  # a stop set by another thread ends the wait at once
+        stop.wait()
+        scheduler.wake()
+
+    threading.Thread(target=wake_on_stop, daemon=True).start()
     log.info(
         "modbot running",
         accounts=[name for name in scheduler.jobs if name != "housekeeping"],

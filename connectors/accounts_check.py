@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.errors import ConnectorError
 from bot.core.redact import redact, register_secret
@@ -64,12 +65,15 @@ def app_token(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 def check(connector: Connector, app_access_token: str | None = None) -> TokenReport:
+    """Who the token belongs to and what it may do. Reads the platform connectors' own
+    clients (`graph`, `client`) and their error mapping (`_call`)."""
     report = TokenReport(connector.name)
+    platform: Any = connector
     try:
         if connector.platform in REQUIRED:
-            _check_graph(connector, app_access_token, report)
+            _check_graph(platform, app_access_token, report)
         elif connector.platform == "x":
-            me = connector._call(lambda: connector.client.get_me(user_auth=False))
+            me = platform._call(lambda: platform.client.get_me(user_auth=False))
             report.owner = f"@{me.data.username} (id {me.data.id})"
             report.note = X_SCOPES
         else:

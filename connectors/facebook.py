@@ -100,6 +100,7 @@ class FacebookConnector(GraphConnector):
             return action.comment_id
         if isinstance(action, Ban):
             return self._block(action)
+        assert isinstance(action, Notice)
         result = self._call(
             lambda: self.graph.put_object(action.post_id, "comments", message=action.text)
         )

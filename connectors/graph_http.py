@@ -117,8 +117,8 @@ def call(session: GraphSession, platform: str, account: str, fn: Callable[[], T]
 
 def _int(value: object) -> int | None:
     try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return int(value) if isinstance(value, int | str) else None
+    except ValueError:
         return None
 
 

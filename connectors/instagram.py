@@ -136,6 +136,7 @@ class InstagramConnector(GraphConnector):
         if isinstance(action, Delete):
             self._call(lambda: self.graph.delete_object(action.comment_id))
             return action.comment_id
+        assert isinstance(action, Notice)
         result = self._call(
             lambda: self.graph.request(
                 f"{self.graph.version}/{action.post_id}/comments",

@@ -17,6 +17,7 @@ def sandbox_state_file(settings: Settings, account: Account, database: Path) -> 
 
 def build_connector(settings: Settings, account: Account, database: Path) -> Connector:
     if account.platform == "sandbox":
+        assert account.scenario is not None  # the settings refuse a sandbox without one
         platform = SandboxPlatform.from_scenario(
             settings.path(account.scenario),
             account.account_id,
@@ -33,17 +34,20 @@ def build_connector(settings: Settings, account: Account, database: Path) -> Con
         from connectors.instagram import InstagramConnector
 
         kind = FacebookConnector if account.platform == "facebook" else InstagramConnector
-        session = GraphSession(account.api_base_url or "https://graph.facebook.com/")
+        graph_session = GraphSession(account.api_base_url or "https://graph.facebook.com/")
         return kind(
             account.account_id,
             token.get_secret_value(),
-            session,
+            graph_session,
             version=account.graph_api_version,
             window_days=account.post_window_days,
         )
     from connectors.x import XConnector, XSession
 
-    session = XSession(account.api_base_url or "https://api.twitter.com")
+    x_session = XSession(account.api_base_url or "https://api.twitter.com")
     return XConnector(
-        account.account_id, token.get_secret_value(), session, window_days=account.post_window_days
+        account.account_id,
+        token.get_secret_value(),
+        x_session,
+        window_days=account.post_window_days,
     )

@@ -196,6 +196,7 @@ class SandboxPlatform:
         tmp.replace(self.state_file)
 
     def _load_state(self) -> None:
+        assert self.state_file is not None
         state = json.loads(self.state_file.read_text())
         self.posts = state["posts"]
         self.comments = [SandboxComment(**c) for c in state["comments"]]

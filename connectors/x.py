@@ -237,6 +237,7 @@ class XConnector(Connector):
             return action.comment_id
         if isinstance(action, Ban):
             return self._block(action)
+        assert isinstance(action, Notice)
         response = self._call(
             lambda: self.client.create_tweet(
                 text=action.text, in_reply_to_tweet_id=action.post_id, user_auth=False

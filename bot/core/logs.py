@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -32,7 +33,9 @@ def _redact(value: Any) -> Any:
     return value
 
 
-def redact_processor(_logger: Any, _name: str, event: dict) -> dict:
+def redact_processor(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> Mapping[str, Any]:
     return _redact(event)
 
 

@@ -128,7 +128,7 @@ def _audit_refusal(pipeline: Pipeline, detail: dict) -> None:
 def deliveries(pipeline: Pipeline, payload: dict) -> dict[str, list[Comment]]:
     """The comments in a delivery, by account key, for the accounts this modbot watches. The
     accounts' own comments (their notices) are left out, as in polling."""
-    watched = {
+    watched: dict[tuple[str, str], Account] = {
         (a.platform, a.account_id): a
         for a in pipeline.settings.accounts
         if a.key in pipeline.connectors
@@ -199,8 +199,8 @@ def _instagram_comment(pipeline: Pipeline, acct: Account, entry: dict, value: di
 
 def _unix(value: object, fallback: datetime) -> datetime:
     try:
-        return datetime.fromtimestamp(int(value), UTC)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
+        return datetime.fromtimestamp(int(value), UTC) if isinstance(value, int | str) else fallback
+    except (ValueError, OverflowError, OSError):
         return fallback
 
 
