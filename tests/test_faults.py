@@ -369,3 +369,28 @@ def test_retention_drops_old_words_but_keeps_escalated_evidence(tmp_path, make_p
     )
     audited = pipeline.store.rows("select detail from audit where event = 'retention.purged'")
     assert len(audited) == 1
+
+
+def test_a_dsl_on_leave_is_never_the_only_one_told(tmp_path, make_pipeline):
+    from bot.acknowledgement.duty import add_leave
+
+    clock = Clock(MONDAY)
+    platform = platform_with("everyone in 9C should tell Lily to kys, she is a freak")
+    pipeline = pipeline_for(make_pipeline, tmp_path, platform, clock)
+    s = pipeline.settings
+    add_leave(pipeline.store, s, s.dsl.name, MONDAY.date(), MONDAY.date() + timedelta(days=7))
+    pipeline.run_once()
+    [escalation] = pipeline.store.rows("select * from escalations")
+    told = {a["recipient"] for a in dsl_alerts(pipeline.store)}
+    assert s.deputy_dsl.name in told  # the deputy, because the DSL is away
+    [item] = pipeline.store.rows("select * from items")
+    assert item["assignee"] == s.deputy_dsl.name
+    add_leave(pipeline.store, s, s.deputy_dsl.name, MONDAY.date(), MONDAY.date())
+    platform.add_comment("c9", "p1", "i want to kill myself", MONDAY.isoformat())
+    pipeline.run_once()
+    latest = pipeline.store.rows(
+        "select recipient from outbox where kind = 'alert' and item_id = 2"
+    )
+    present = {r["recipient"] for r in latest} - {s.dsl.name, s.deputy_dsl.name}
+    assert present  # both away: someone else (out-of-hours contact or SLT) is told
+    assert escalation["urgent"] in (0, 1)
