@@ -243,3 +243,28 @@ def test_settings_come_from_the_environment_and_are_registered_as_secrets():
     )
     assert found == WebhookSettings(APP_SECRET, VERIFY, 8443, "127.0.0.1")
     assert APP_SECRET not in redact(f"secret {APP_SECRET}") and VERIFY not in redact(VERIFY)
+
+
+@responses.activate
+def test_a_delivery_that_is_not_json_or_not_usable_is_answered_and_left_to_polling(page):
+    pipeline, client = page
+    garbage = b"not json"
+    assert client.post(PATH, content=garbage, headers=signed(garbage)).status_code == 400
+    odd = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": PAGE,
+                    "changes": [
+                        {
+                            "field": "feed",
+                            "value": {"item": "comment", "verb": "add"},
+                        }  # no ids at all
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    assert client.post(PATH, content=odd, headers=signed(odd)).status_code == 200
+    assert pipeline.store.rows("SELECT count(*) AS n FROM comments")[0]["n"] == 0

@@ -9,7 +9,8 @@ hiding within seconds instead of at the next poll. Polling stays the backstop.
 
 It needs a public HTTPS endpoint (a reverse proxy in front of this app): see the README.
 Work is handed to `dispatch` so that, inside the service, it runs on the scheduler's thread
-like every poll; by default it runs in the request's background task."""
+like every poll; by default it runs in the request's background task. The request itself
+only checks the signature and that the body is JSON, so Meta gets its answer at once."""
 
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from bot.config.settings import Account
+from bot.core.errors import ConfigError, ConnectorError
 from bot.core.models import Comment
-from bot.core.redact import register_secret
+from bot.core.redact import redact, register_secret
 from bot.moderation.pipeline import Pipeline
 
 log = structlog.get_logger("modbot.webhooks")
@@ -60,8 +62,6 @@ class WebhookSettings:
             return None
         secret, verify = env.get(APP_SECRET_ENV, ""), env.get(VERIFY_TOKEN_ENV, "")
         if not (secret and verify):
-            from bot.core.errors import ConfigError
-
             raise ConfigError(
                 f"{PORT_ENV} is set, so webhooks need {APP_SECRET_ENV} and {VERIFY_TOKEN_ENV}"
             )
@@ -108,11 +108,13 @@ def create_app(
             refusal = BackgroundTask(dispatch, lambda: _audit_refusal(pipeline, detail))
             return PlainTextResponse("bad signature", status_code=403, background=refusal)
         try:
-            arrivals = deliveries(pipeline, json.loads(body))
-        except (ValueError, TypeError, AttributeError) as exc:
-            log.warning("webhook delivery not understood", error=type(exc).__name__)
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            log.warning("webhook delivery is not a JSON object")
             return PlainTextResponse("not understood", status_code=400)
-        work = BackgroundTask(dispatch, lambda: ingest(pipeline, arrivals))
+        work = BackgroundTask(dispatch, lambda: handle(pipeline, payload))
         return PlainTextResponse("ok", background=work)
 
     return Starlette(
@@ -202,6 +204,20 @@ def _unix(value: object, fallback: datetime) -> datetime:
         return datetime.fromtimestamp(int(value), UTC) if isinstance(value, int | str) else fallback
     except (ValueError, OverflowError, OSError):
         return fallback
+
+
+def handle(pipeline: Pipeline, payload: dict) -> None:
+    """Read a delivery and process what it brings; on the scheduler's thread in the service
+    (reading it may ask the platform, e.g. Instagram's own username)."""
+    try:
+        arrivals = deliveries(pipeline, payload)
+    except (ConnectorError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning(
+            "webhook delivery not used; polling will find its comments",
+            error=redact(f"{type(exc).__name__}: {exc}"),
+        )
+        return
+    ingest(pipeline, arrivals)
 
 
 def ingest(pipeline: Pipeline, arrivals: dict[str, list[Comment]]) -> None:
