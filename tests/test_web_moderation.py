@@ -164,3 +164,18 @@ def test_feedback_lines_are_what_modbot_evaluate_reads(site, tmp_path):
     examples, problems = read_examples(path)
     assert not problems
     assert [(e.label, e.category) for e in examples] == [("allow", None), ("hide", "profanity")]
+
+
+def test_nothing_is_done_on_a_shadow_mode_account(site):
+    account = site.settings.accounts[0].model_copy(update={"mode": "shadow"})
+    settings = site.settings.model_copy(update={"accounts": [account]})
+    store = site.store()
+    try:
+        outcome = moderation.restore(
+            store, settings, site.database, site.decision_for("h1"), actor(site, "admin"), "fine"
+        )
+        assert not outcome.done_on_platform and "shadow mode" in outcome.message
+        assert site.platform().comment("h1").hidden
+        assert not store.rows("SELECT * FROM actions WHERE kind = 'unhide'")
+    finally:
+        store.close()

@@ -22,6 +22,7 @@ from bot.config.settings import Account, Settings
 from bot.core.errors import CommentGone, ConnectorError, ModbotError, Unsupported
 from bot.core.logs import scrub
 from bot.core.models import Action, Ban, Unhide
+from bot.core.redact import redact
 from bot.services import acknowledgement
 from bot.services.actors import Actor, NotFound, Role
 from bot.store import Store
@@ -369,6 +370,11 @@ def _carry_out(
             f"The account {platform}:{d['account']} is no longer in the configuration, so "
             "modbot cannot reach it: do it by hand on the platform."
         )
+    if account.mode == "shadow":
+        return Outcome(
+            f"{account.display_name} is in shadow mode: modbot changes nothing on it. Do it in "
+            "the platform's own app, or switch the account to enforce."
+        )
     row, created = store.intend(decision_id, platform, comment_id, action)
     if row["status"] == "done":
         return Outcome("It was already done on the platform.", done_on_platform=True)
@@ -390,7 +396,7 @@ def _carry_out(
         store.action_finished(row["id"], "gone", error=str(exc))
         return Outcome("The comment is no longer on the platform (deleted there).")
     except (ConnectorError, ModbotError) as exc:
-        error = scrub(str(exc))
+        error = redact(scrub(str(exc)))
         store.action_pending(row["id"], error)
         return Outcome(
             f"{account.display_name} did not accept it just now ({error}). It is recorded; "

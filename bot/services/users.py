@@ -30,7 +30,9 @@ SESSION_IDLE = timedelta(hours=12)  # a phone left in a bag overnight signs in a
 SESSION_MAX = timedelta(days=7)
 LIMIT_WINDOW = timedelta(minutes=15)
 LIMIT_PER_LOGIN = 5  # failed tries at one account in the window
-LIMIT_PER_ADDRESS = 20  # failed tries from one address in the window, whatever the account
+# Failed tries from one address in the window, whatever the account: generous, because a whole
+# school's staff may share one public address (its NAT); the per-login limit does the rest.
+LIMIT_PER_ADDRESS = 50
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a screen, typed on a phone
 
