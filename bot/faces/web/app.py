@@ -162,7 +162,8 @@ def create_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlette:
 
 def serve(app: ASGIApp, host: str, port: int) -> None:
     """Run under uvicorn: asynchronous, idle keep-alive connections closed after 5 s, a cap on
-    concurrent connections, no server banner."""
+    concurrent connections, no server banner. Sign-in is limited per address too, so the
+    address must be the person's, not the proxy's: see `proxy_headers` below."""
     uvicorn.run(
         app,
         host=host,
@@ -170,8 +171,9 @@ def serve(app: ASGIApp, host: str, port: int) -> None:
         timeout_keep_alive=5,
         limit_concurrency=100,
         server_header=False,
-        proxy_headers=True,  # X-Forwarded-For from the reverse proxy on this machine only
-        forwarded_allow_ips="127.0.0.1",
+        # X-Forwarded-For is believed only from the proxy's address: 127.0.0.1 unless the
+        # FORWARDED_ALLOW_IPS environment variable names another (a proxy container, say).
+        proxy_headers=True,
         log_level="warning",
         access_log=False,
     )

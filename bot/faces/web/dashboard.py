@@ -4,6 +4,7 @@ the role."""
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from datetime import date
 
@@ -111,9 +112,6 @@ def dashboard_routes(ctx) -> list[Route]:
 
 
 def _monthly() -> bool:
-    """Whether the monthly report pages (bot/services/reporting.py) exist in this install."""
-    try:
-        import bot.services.reporting  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the monthly report (bot/services/reporting.py) is in this install. Not imported
+    here: it loads the charting library, which takes seconds the first time."""
+    return importlib.util.find_spec("bot.services.reporting") is not None

@@ -48,11 +48,12 @@ def duration(delta: timedelta) -> str:
     minutes = int(abs(delta).total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
+    nb = "\u00a0"  # a number and its unit never part at the end of a line
     if days:
-        return f"{days} d {hours} h"
+        return f"{days}{nb}d {hours}{nb}h"
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+        return f"{hours}{nb}h {minutes}{nb}min"
+    return f"{minutes}{nb}min"
 
 
 def left(zone: ZoneInfo) -> Callable[[timedelta], str]:
@@ -62,6 +63,13 @@ def left(zone: ZoneInfo) -> Callable[[timedelta], str]:
         if delta <= timedelta(0):
             return f"overdue by {duration(delta)}"
         return f"{duration(delta)} left"
+
+    return fmt
+
+
+def ago(zone: ZoneInfo) -> Callable[[timedelta], str]:
+    def fmt(delta: timedelta) -> str:
+        return f"{duration(delta)} ago"
 
     return fmt
 
@@ -94,6 +102,7 @@ FILTERS: dict[str, Callable[[ZoneInfo], Callable]] = {
     "day": day,
     "short": short,
     "left": left,
+    "ago": ago,
     "label": label,
     "web_link": web_link,
 }
