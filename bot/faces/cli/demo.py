@@ -71,17 +71,18 @@ def demo(ctx: click.Context, db: Path | None) -> None:
         )
     )
     click.echo(acknowledgement_summary(settings, pipeline, counts, outbox, exported))
-    click.echo(_dashboard_sign_ins(pipeline.store, settings, database))
+    click.echo(_dashboard_sign_ins(pipeline.store, settings, database, ctx.obj.get("config")))
     if pipeline.store.views.unhealthy_accounts():
         ctx.exit(EXIT_PARTIAL)
 
 
-def _dashboard_sign_ins(store, settings, database: Path) -> str:
+def _dashboard_sign_ins(store, settings, database: Path, config: str | None) -> str:
     """One sign-in per role for the dashboard over this demo's database."""
     from bot.services.users import demo_sign_ins
 
     roles = {"admin": "administrator", "dsl": "DSL", "slt": "senior leader"}
-    out = ["", "The dashboard: see the week in a browser", f"  modbot web --db {database}"]
+    command = f"modbot --config {config} web" if config else "modbot web"
+    out = ["", "The dashboard: see the week in a browser", f"  {command} --db {database}"]
     out.append("  then open http://127.0.0.1:8465/ and sign in as (one-time passwords):")
     for user, password in demo_sign_ins(store, settings):
         out.append(f"    {roles[user.role]:<14} {user.email:<36} {password}")
