@@ -40,6 +40,9 @@ CLEAN = [
     "Thank you, this really touched me",
     "Well done everyone",
     "Muslim girls in sport",
+    "pros and cons",  # "coons" squeezed is "cons": a squeezed slur must not meet a plain word
+    "the River Niger",  # likewise "nigger" squeezed
+    "clay pigeon shooting",  # "shotting" squeezed is "shoting", as is "shooting"
 ]
 
 

@@ -1,0 +1,578 @@
+"""Disguised words are caught, harmless words with rude-looking insides are not (the Scunthorpe
+problem), group threats escalate, counter-speech does not, and the new routes (allegations
+against staff, photo consent, media enquiries, complaints without a question mark) are found."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config.settings import REPO_ROOT
+from bot.core.errors import ConfigError
+from classifiers.rules import RulesClassifier, load_rules, stretches, swapped_forms
+
+RULES = REPO_ROOT / "config" / "rules"
+TAKEN_DOWN = {
+    "profanity",
+    "insult",
+    "identity_hate",
+    "sexual_content",
+    "threat",
+    "bullying",
+    "radicalisation",
+    "self_harm",
+    "abuse_disclosure",
+    "grooming",
+    "sexual_exploitation",
+    "criminal_exploitation",
+    "pupil_identification",
+    "staff_allegation",
+    "spam",
+}
+
+
+@pytest.fixture(scope="module")
+def rules() -> RulesClassifier:
+    return RulesClassifier.from_dir(RULES)
+
+
+def categories(rules: RulesClassifier, text: str) -> set[str]:
+    return {h.category.value for h in rules.classify([text])[0].hits}
+
+
+def actions(rules: RulesClassifier, text: str) -> set[str]:
+    return {h.action.value for h in rules.classify([text])[0].hits}
+
+
+# --- 1. disguised lexicon words: at least 60 forms of at least 15 base words -------------------
+
+DISGUISED = [
+    # fuck
+    ("f u c k", "profanity"),
+    ("f.u.c.k off", "profanity"),
+    ("f-u-c-k", "profanity"),
+    ("f_u_c_k", "profanity"),
+    ("f**k", "profanity"),
+    ("f*ck", "profanity"),
+    ("f@ck off", "profanity"),
+    ("f#ck", "profanity"),
+    ("fvck", "profanity"),
+    ("phuck", "profanity"),
+    ("fuk u", "profanity"),
+    ("fuuuuck", "profanity"),
+    ("f**king hell", "profanity"),
+    ("f*cking", "profanity"),
+    ("ｆｕｃｋ", "profanity"),
+    ("f\u200bu\u200bc\u200bk", "profanity"),
+    ("fυck", "profanity"),
+    ("FUUUCKING", "profanity"),
+    # cunt
+    ("c u n t", "profanity"),
+    ("c*nt", "profanity"),
+    ("c**t", "profanity"),
+    ("cvnt", "profanity"),
+    ("kunt", "profanity"),
+    ("c.u.n.t", "profanity"),
+    ("cuuunt", "profanity"),
+    # twat
+    ("t.w.a.t", "profanity"),
+    ("tw@t", "profanity"),
+    ("tw4t", "profanity"),
+    ("you absolute twat", "profanity"),
+    ("t w a t", "profanity"),
+    # shit and its compounds
+    ("sh*th*le", "profanity"),
+    ("sh1thole", "profanity"),
+    ("shithole", "profanity"),
+    ("sh!t", "profanity"),
+    ("sh1t", "profanity"),
+    ("$hit", "profanity"),
+    ("shiiiiit", "profanity"),
+    ("sh#thead", "profanity"),
+    ("dipsh1t", "profanity"),
+    ("bullsh*t", "profanity"),
+    ("shyt", "profanity"),
+    # whore
+    ("wh0r3", "sexual_content"),
+    ("wh*re", "sexual_content"),
+    ("w h o r e", "sexual_content"),
+    ("wh0re", "sexual_content"),
+    # bitch
+    ("b!tch", "profanity"),
+    ("b*tch", "profanity"),
+    ("b1tch", "profanity"),
+    ("bytch", "profanity"),
+    ("b***h", "profanity"),
+    ("bitchez", "profanity"),
+    # dick
+    ("d1ck", "insult"),
+    ("d!ck", "insult"),
+    ("d1ckhead", "profanity"),
+    ("what a dick", "insult"),
+    # arsehole / asshole
+    ("a**hole", "profanity"),
+    ("a$$hole", "profanity"),
+    ("you @ss", "profanity"),
+    ("arseh0le", "profanity"),
+    # wanker
+    ("w@nker", "profanity"),
+    ("wank3r", "profanity"),
+    ("wanka", "profanity"),
+    ("w4nker", "profanity"),
+    # bellend
+    ("what a bellend", "profanity"),
+    ("b3llend", "profanity"),
+    ("b e l l e n d", "profanity"),
+    # motherfucker
+    ("motherf*cker", "profanity"),
+    ("m0therfucker", "profanity"),
+    # slurs
+    ("n*gger", "identity_hate"),
+    ("n1gger", "identity_hate"),
+    ("c00n", "identity_hate"),
+    ("p@ki", "identity_hate"),
+    ("p a k i", "identity_hate"),
+    ("r3tard", "identity_hate"),
+    ("r*tard", "identity_hate"),
+    ("sp@z", "identity_hate"),
+    ("sp4stic", "identity_hate"),
+    ("m0ng", "identity_hate"),
+    ("f@ggot", "identity_hate"),
+    ("f4g", "identity_hate"),
+    ("ch1nk", "identity_hate"),
+    # slut, slag, tosser
+    ("sl*t", "sexual_content"),
+    ("s1ut", "sexual_content"),
+    ("slvt", "sexual_content"),
+    ("sl@g", "profanity"),
+    ("t0sser", "profanity"),
+    ("toss3r", "profanity"),
+    # cock, cum
+    ("c0ck", "sexual_content"),
+    ("c*ck", "sexual_content"),
+    ("cummm", "sexual_content"),
+    # piss, prick, bastard
+    ("p!ss off", "profanity"),
+    ("pr1ck", "profanity"),
+    ("b@stard", "profanity"),
+    ("b4st4rd", "profanity"),
+]
+
+
+def test_the_disguise_list_is_broad_enough():
+    bases = {
+        "fuck", "cunt", "twat", "shit", "whore", "bitch", "dick", "arse", "wanker", "bellend",
+        "motherfucker", "nigger", "coon", "paki", "retard", "spaz", "mong", "faggot", "chink",
+        "slut", "slag", "tosser", "cock", "cum", "piss", "prick", "bastard",
+    }  # fmt: skip
+    assert len(DISGUISED) >= 60 and len(bases) >= 15
+
+
+@pytest.mark.parametrize(("text", "category"), DISGUISED)
+def test_disguised_words_are_caught(rules, text, category):
+    assert category in categories(rules, text), text
+
+
+# --- 2. harmless words with rude-looking insides: zero false hits ------------------------------
+
+HARMLESS = [
+    "Scunthorpe United",
+    "Penistone Grammar School",
+    "Cockermouth flood defences",
+    "A trip to Clitheroe Castle",
+    "Shitterton village fete",
+    "Essex and Sussex",
+    "the assessment results are out",
+    "ass*ssment week starts Monday",
+    "our c*t is called Tom",
+    "a classic match",
+    "Emily Dickinson poems",
+    "grape juice",
+    "our therapist visited",
+    "Cumbria school games",
+    "Cumbernauld Academy",
+    "the Cumnock choir",
+    "Chorlton-cum-Hardy primary",
+    "Stow cum Quy church",
+    "she graduated magna cum laude",
+    "summa cum laude",
+    "a kitchen-cum-diner",
+    "a cucumber sandwich",
+    "cumulative scores",
+    "the document is attached",
+    "Holiday in Twatt, Orkney",
+    "Twatt, Shetland",
+    "Bell End, Worcestershire",
+    "the Bell End village fete",
+    "the bell end road is closed",
+    "we drove to bell end",
+    "Dick Whittington is our panto this year",
+    "Moby Dick in English",
+    "Dick King-Smith wrote The Sheep-Pig",
+    "Dick Turpin the highwayman",
+    "spotted dick and custard for pudding",
+    "every tom dick and harry",
+    "Niger",
+    "Nigeria",
+    "our Nigerian families",
+    "the River Niger",
+    "pros and cons",
+    "the cons of the plan",
+    "clay pigeon shooting",
+    "Plymouth Hoe",
+    "the gardening club will hoe the allotment",
+    "a slag heap from the old mine",
+    "he pricked his finger",
+    "prick your finger with the lancet",
+    "the door knob is broken",
+    "Hancock and peacock",
+    "a shuttlecock",
+    "cocktail sticks",
+    "Dickens week",
+    "Arsenal won",
+    "assassin's creed",
+    "a bass guitar",
+    "passing the class",
+    "Matsushita",
+    "Phuket holiday",
+    "the Fukushima disaster in geography",
+    "a chink of light",
+    "a chink in the armour",
+    "blue tits at the bird feeder",
+    "the big garden birdwatch saw great tits",
+    "coq au vin in food tech",
+    "a pussy willow",
+    "Dick Van Dyke",
+    "Offa's Dyke path",
+    "the teachers on a fag break at the gate",
+    "Mong Kok market",
+    "pancake tosser of the year",
+    "a therapist",
+    "Titchmarsh",
+    "Sussex uni",
+    "shuttlecocks",
+    "Cockburn",
+    "Lightwater Primary",
+    "Middlesex",
+    "Scunthorpe 1 Grimsby 0",
+    "Year 7 at 3pm",
+    "u12s won 4-3",
+    "gr8 job 2day",
+]
+
+
+def test_the_harmless_list_is_long_enough():
+    assert len(HARMLESS) >= 60
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_harmless_words_with_rude_insides_are_not_hit(rules, text):
+    assert categories(rules, text) <= {"question", "complaint"}, text
+
+
+def test_place_exceptions_do_not_excuse_the_insult_beside_them(rules):
+    assert "profanity" in categories(rules, "Twatt is lovely, unlike you, you twat")
+    assert "profanity" in categories(rules, "you absolute twatt")  # the place is written Twatt
+    assert "insult" in categories(rules, "Bell End is nice but you are a bell end")
+    assert "insult" in categories(rules, "what a bell end")
+    assert "insult" in categories(rules, "Dick Whittington was fun, and you're a dick")
+    assert "sexual_content" in categories(rules, "Chorlton-cum-Hardy, send cum pics")
+
+
+def test_masks_need_a_letter_each_side_and_the_same_length(rules):
+    assert "profanity" not in categories(rules, "f*")
+    assert "profanity" not in categories(rules, "*uck")
+    assert "profanity" not in categories(rules, "f**kk**k")
+    assert "identity_hate" not in categories(rules, "p*kistan")
+    assert categories(rules, "sh*tterton") == set()
+
+
+def test_swapped_forms_never_include_the_word_itself():
+    forms = swapped_forms("fuck")
+    assert {"fvck", "phuck", "fuk", "fuq"} <= forms and "fuck" not in forms
+
+
+def test_stretching_holds_letters_longer_never_shorter():
+    assert stretches("fuuck", "fuck")
+    assert stretches("fuucking", "fuck", prefix=True)
+    assert not stretches("shooting", "shotting")
+    assert not stretches("cons", "coons")
+    assert stretches("fuckk", "fuck")  # the k held longer
+
+
+# --- 3. URL shorteners: only real links ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ive planned exactly how im going to do it",
+        "a bit lyrical",
+        "it was a bit lyrical and a bit long",
+        "the t.co-ordinator is Mrs Shah",
+        "we read it bit by bit",
+    ],
+)
+def test_the_shortener_rule_ignores_ordinary_words(rules, text):
+    assert "spam" not in categories(rules, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "free stuff bit.ly/abc",
+        "see t.co/xyz",
+        "https://tinyurl.com/abc123",
+        "click https://bit.ly/3xYz now",
+        "BIT.LY/Promo",
+    ],
+)
+def test_real_shortener_links_are_caught(rules, text):
+    assert "spam" in categories(rules, text)
+
+
+# --- 4. threats against a whole group ---------------------------------------------------------
+
+GROUP_THREATS = [
+    "immigrants should all be killed",
+    "muslims should all be burned",
+    "the gays should all be locked up",
+    "jews should all be gassed",
+    "travellers should all be shot",
+    "refugees should all be deported and hanged",
+    "kill all the teachers",
+    "someone should bomb that mosque",
+    "all the teachers should be shot",
+    "all immigrants must die",
+    "they deserve to be gassed",
+    "that synagogue should be bombed",
+    "kill every last one of them",
+    "i'm going to burn down the school",
+    "somebody needs to blow up that mosque",
+    "Polish people should all be deported",
+    "kill everyone in Year 9",
+    "teachers deserve to die",
+]
+
+
+@pytest.mark.parametrize("text", GROUP_THREATS)
+def test_threats_against_a_group_escalate(rules, text):
+    hits = rules.classify([text])[0].hits
+    threat = [h for h in hits if h.category.value == "threat"]
+    assert threat and threat[0].action.value == "escalate", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "soap will kill all the germs",
+        "we need to kill all the weeds in the garden",
+        "the pictures should be hung in the hall",
+        "calories need to be burned",
+        "phones should be put down in lessons",
+        "a bath bomb the kids made",
+        "we need to blow up the balloons",
+        "shoot all the photos in daylight",
+        "she shot up the rankings",
+        "Minecraft: kill all the zombies",
+    ],
+)
+def test_group_threat_patterns_leave_ordinary_sentences_alone(rules, text):
+    assert "threat" not in categories(rules, text), text
+
+
+# --- 5. negation and counter-speech do not escalate -------------------------------------------
+
+COUNTER_SPEECH = [
+    "No Muslim deserves to die",
+    "Threatening to kill all immigrants will get you jailed",
+    "no child deserves to be hurt",
+    "nobody should ever be bullied",
+    "it's never ok to say kill yourself",
+    "no one deserves to die like that",
+    "not a single child should be killed in a war",
+    "don't tell people to kill themselves",
+    "never say kill yourself to anyone",
+    "telling someone to kill yourself is never ok",
+    "saying kill all immigrants is a hate crime",
+    "the comment saying all foreigners should be burned is vile, reported it",
+    "people saying immigrants should be shot need to take a long hard look at themselves",
+    "it is not okay to tell someone to kys",
+]
+
+
+@pytest.mark.parametrize("text", COUNTER_SPEECH)
+def test_negation_and_counter_speech_do_not_escalate(rules, text):
+    assert "escalate" not in actions(rules, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kill yourself",
+        "no, kill yourself",
+        "nobody likes you",
+        "no one would miss you",
+        "I'll kill you",
+        "don't tell anyone, I'll kill you",
+        "No, Muslims deserve to die",
+        "nobody should care, you should just die",
+        "people saying immigrants should be shot are right",
+        "Muslims deserve to die",
+    ],
+)
+def test_the_guard_does_not_excuse_real_threats(rules, text):
+    assert "escalate" in actions(rules, text), text
+
+
+def test_self_harm_is_never_excused_by_a_negation(rules):
+    assert "self_harm" in categories(rules, "nobody should care, i want to die")
+    assert "self_harm" in categories(rules, "it's never ok, i want to kill myself")
+
+
+# --- 6. new routes ------------------------------------------------------------------------------
+
+STAFF_ALLEGATIONS = [
+    "the teacher touched my daughter",
+    "Mr Smith hit my son",
+    "coach messages my daughter at night",
+    "the coach sends my 13 year old messages at midnight",
+    "sir grabbed him by the neck",
+    "Mrs Jones slapped my son in class",
+    "my son was hit by a teacher",
+    "the PE teacher keeps messaging my daughter on snapchat",
+    "the caretaker has been inappropriate with the girls",
+    "Mr Brown asked my daughter to keep it a secret",
+    "the swimming teacher touched her inappropriately",
+    "the music teacher texts my son late at night",
+]
+
+
+@pytest.mark.parametrize("text", STAFF_ALLEGATIONS)
+def test_allegations_against_staff_escalate_quietly(rules, text):
+    hits = [h for h in rules.classify([text])[0].hits if h.category.value == "staff_allegation"]
+    assert hits, text
+    assert hits[0].action.value == "escalate" and hits[0].notice is None
+
+
+def test_an_allegation_is_not_categorised_as_an_insult(rules):
+    found = categories(rules, "Mr Jones is a useless idiot and he hit my son, Mr Jones hit my son")
+    assert "staff_allegation" in found and "insult" not in found
+    assert "insult" in categories(rules, "Mr Jones is a useless idiot")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you Mrs Hughes, you really touched our hearts",
+        "Mrs Hughes has touched so many lives",
+        "Miss Jones hurt her ankle at sports day",
+        "the coach hurt his back",
+        "the PE teacher hit the ball over the fence",
+        "the teacher emailed me at 9pm about parents evening",
+        "Mr Smith really touched me with his speech",
+    ],
+)
+def test_praise_and_accidents_are_not_allegations(rules, text):
+    assert "staff_allegation" not in categories(rules, text), text
+
+
+PHOTO_CONSENT = [
+    "please take down the photo of my son",
+    "can you take down the picture of my daughter, she is in foster care",
+    "please remove my child's picture",
+    "remove the photo of my daughter please",
+    "take the picture of my son down",
+    "I didn't give consent for photos",
+    "we never gave permission for her photo to be used",
+    "this was posted without my permission",
+    "my son is not allowed to be photographed",
+    "please delete the video with my kids in it",
+]
+
+
+@pytest.mark.parametrize("text", PHOTO_CONSENT)
+def test_photo_consent_requests_get_a_reply(rules, text):
+    hits = [h for h in rules.classify([text])[0].hits if h.category.value == "photo_consent"]
+    assert hits and hits[0].action.value == "respond", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lovely photos, thank you",
+        "I can't take my eyes off this picture",
+        "I did not sign the permission slip for the trip",
+        "no girl deserves to be touched without consent",
+    ],
+)
+def test_photos_and_permission_slips_are_not_consent_requests(rules, text):
+    assert "photo_consent" not in categories(rules, text), text
+
+
+MEDIA = [
+    "I'm a journalist at the Echo, could the school comment",
+    "Hi, I'm a reporter from the BBC",
+    "press enquiry: please call our newsdesk",
+    "we'd like a comment for our story about the closure",
+    "Would the school like to comment on the Ofsted report",
+    "I am writing an article about school uniform costs",
+    "reporter at the Evening Gazette here",
+]
+
+
+@pytest.mark.parametrize("text", MEDIA)
+def test_media_enquiries_get_a_reply(rules, text):
+    hits = [h for h in rules.classify([text])[0].hits if h.category.value == "media_enquiry"]
+    assert hits and hits[0].action.value == "respond", text
+
+
+@pytest.mark.parametrize(
+    "text", ["my son wants to be a journalist", "great comments from parents about the play"]
+)
+def test_a_job_title_alone_is_not_a_media_enquiry(rules, text):
+    assert "media_enquiry" not in categories(rules, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please sort out the parking",
+        "I expect a reply",
+        "this is unacceptable",
+        "nobody has got back to me",
+        "I want to make a complaint",
+        "parking at pickup is dangerous and nobody does anything",
+        "still not heard back about the refund",
+    ],
+)
+def test_complaints_without_a_question_mark_need_a_reply(rules, text):
+    assert "complaint" in categories(rules, text), text
+
+
+# --- the new rule keys are checked like the old ones ------------------------------------------
+
+
+def test_bad_raw_exception_and_unknown_override_are_refused_with_file_and_line(tmp_path: Path):
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "bad.yaml").write_text(
+        """category: profanity
+action: hide
+rules:
+  - id: a
+    phrases: [x]
+    raw_exceptions: ['(unclosed']
+  - id: b
+    phrases: [y]
+    overrides: [gossip]
+  - id: c
+    phrases: [z]
+    lexicon: maybe
+"""
+    )
+    with pytest.raises(ConfigError) as info:
+        load_rules(d)
+    text = "\n".join(info.value.problems)
+    assert f"{d / 'bad.yaml'}:4: raw_exceptions[0] is not a valid regex" in text
+    assert f"{d / 'bad.yaml'}:7: overrides 'gossip' is not one of" in text
+    assert f"{d / 'bad.yaml'}:10: `lexicon` must be true or false" in text
