@@ -283,7 +283,7 @@ def numbers(store: Store, settings: Settings, actor: Actor) -> Numbers:
     """Counts only, for everyone with a dashboard: nothing a comment said, nobody's name."""
     actor.require(Role.ADMIN, Role.DSL, Role.SLT)
     escalations = store.escalations.all()
-    items = Counter()
+    items: Counter[str] = Counter()
     for item in store.items.with_status(None):
         items[f"{item.kind} {item.status.value}"] += 1
     return Numbers(

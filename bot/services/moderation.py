@@ -325,7 +325,13 @@ def decide_ban(
                 note=note,
             )
     row = store.reviews.decision(request.decision_id) or {}
-    facts = {**row, "platform": request.platform, "account": request.account}
+    facts = {
+        **row,
+        "decision_id": request.decision_id,
+        "comment_id": request.comment_id,
+        "platform": request.platform,
+        "account": request.account,
+    }
     action = Ban(request.comment_id, author_id=request.author_id)
     result = _carry_out(store, settings, database, facts, action, connector_for)
     message = (
@@ -359,8 +365,7 @@ def _carry_out(
 ) -> Outcome:
     """Write the action down, ask the connector to do it, record how it went. Safe to call
     again: an action already done is not done twice."""
-    platform, comment_id = d["platform"], d.get("comment_id") or action.comment_id
-    decision_id = d.get("decision_id")
+    platform, comment_id, decision_id = d["platform"], d["comment_id"], int(d["decision_id"])
     account = next(
         (a for a in settings.accounts if a.platform == platform and a.account_id == d["account"]),
         None,
