@@ -40,6 +40,15 @@ from classifiers.rules import RulesClassifier
 from connectors.sandbox import SandboxConnector, SandboxPlatform
 from tests.conftest import example_data, write_config
 
+try:  # WeasyPrint loads Pango from the system when imported
+    import weasyprint  # noqa: F401
+except (ImportError, OSError) as exc:  # pragma: no cover - depends on the machine
+    pytest.skip(
+        f"the PDF needs WeasyPrint and Pango ({exc}): apt-get install libpango-1.0-0 "
+        "libpangoft2-1.0-0",
+        allow_module_level=True,
+    )
+
 SCENARIO = EXAMPLE_CONFIG.parent / "sandbox" / "school_week.jsonl"
 START = datetime(2026, 10, 19, 6, 0, tzinfo=UTC)
 END = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
@@ -377,6 +386,21 @@ def test_no_comment_text_handle_or_childs_name_in_any_file(month):
     assert_no_comment_words(report.files.csv.read_text())
     assert_no_comment_words(json.dumps(asdict(report.figures), default=str))
     assert "<script" not in report.files.html.read_text().lower()
+
+
+def test_the_email_carries_figures_and_references_only(month):
+    settings, _, report, _ = month
+    from bot.notify.email import EmailTemplates
+    from bot.reports.delivery import email_context
+
+    context = {"school": settings.school.name, "recipient": "Sarah Linton", **email_context(report)}
+    rendered = EmailTemplates(settings.path(settings.notices.templates_dir)).render(
+        "report", context
+    )
+    assert rendered.problem is None
+    assert f"Comments moderated:      {report.figures.headline.moderated}" in rendered.text
+    for body in (rendered.text, rendered.html or ""):
+        assert_no_comment_words(body)
 
 
 def test_files_are_private(month):

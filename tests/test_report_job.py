@@ -27,6 +27,15 @@ from classifiers.rules import RulesClassifier
 from connectors.sandbox import SandboxConnector, SandboxPlatform
 from tests.conftest import example_data
 
+try:  # WeasyPrint loads Pango from the system when imported
+    import weasyprint  # noqa: F401
+except (ImportError, OSError) as exc:  # pragma: no cover - depends on the machine
+    pytest.skip(
+        f"the PDF needs WeasyPrint and Pango ({exc}): apt-get install libpango-1.0-0 "
+        "libpangoft2-1.0-0",
+        allow_module_level=True,
+    )
+
 GOVERNORS = [
     {"name": "Gill Governor", "email": "chair@governors.example-school.sch.uk"},
     {"name": "Raj Governor", "email": "safeguarding@governors.example-school.sch.uk"},

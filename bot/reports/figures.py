@@ -382,6 +382,7 @@ def _cover(q: Reporting, settings: Settings, window: Window, tz: ZoneInfo) -> tu
             <= datetime.fromisoformat(i["received_at"]).astimezone(tz).date()
             <= min(end, last)
             and i["assignee"] != name
+            and i["kind"] != "escalation"  # the DSL's own clock, not the rota's
         ]
         out.append(Cover(name, start, end, _counted(during)))
     return tuple(out)
