@@ -173,6 +173,23 @@ def test_a_crash_after_the_files_are_written_still_sends_once(tmp_path):
     assert len(reports(store)) == 1
 
 
+def test_a_report_sent_mid_month_does_not_stop_the_full_one(tmp_path):
+    from bot.reports.delivery import queue_report
+
+    settings = job_settings(tmp_path, send_to_governors=False)
+    store = november(tmp_path, settings)
+    mid = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    early = build_report(store, settings, Month(2026, 11), tmp_path / "early", now=mid)
+    assert early.figures.in_progress
+    assert queue_report(store, settings, early) == ["Sarah Linton"]
+    assert queue_report(store, settings, early) == []  # once a day
+    (sent,) = reports(store)
+    assert sent.dedupe == "report:2026-11-so-far-2026-11-20:Sarah Linton"
+    assert "November 2026 so far" in sent.subject
+    at = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    assert monthly_report_job(settings, store, at) == ["report 2026-11 -> Sarah Linton"]
+
+
 def test_governors_only_when_the_school_says_so():
     data = example_data()
     data["report"] = {"governors": GOVERNORS, "send_to_governors": False}

@@ -39,8 +39,13 @@ def email_context(report: Report) -> dict:
 
 def queue_report(store, settings: Settings, report: Report) -> list[str]:
     """Queue the month's report for each recipient; returns who was newly queued (empty when
-    every one of them already had it)."""
-    month = report.figures.month
+    every one of them already had it). A month still in progress is sent as "so far", at most
+    once a day, under its own key: the full report still goes on the first working day."""
+    f = report.figures
+    month = f.month
+    key, title = str(month), month.title
+    if f.in_progress:
+        key, title = f"{month}-so-far-{f.generated_at:%Y-%m-%d}", f"{month.title} so far"
     context = email_context(report)
     queued = []
     with store.transaction():
@@ -48,16 +53,16 @@ def queue_report(store, settings: Settings, report: Report) -> list[str]:
             new = store.outbox.put(
                 NewMessage(
                     kind=MessageKind.REPORT,
-                    dedupe=f"report:{month}:{person.name}",
+                    dedupe=f"report:{key}:{person.name}",
                     recipient=person.name,
                     address=person.email,
                     template="report",
-                    subject=f"[modbot] Moderation report, {month.title} (OFFICIAL – SENSITIVE)",
+                    subject=f"[modbot] Moderation report, {title} (OFFICIAL – SENSITIVE)",
                     context=context,
                 )
             )
             if new is not None:
                 queued.append(person.name)
         if queued:
-            store.audit("report.queued", month=str(month), recipients=queued)
+            store.audit("report.queued", month=key, recipients=queued)
     return queued
