@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.core.errors import CommentGone, ScenarioError
+from bot.core.files import write_private
 from bot.core.models import Action, Ban, Comment, Delete, Hide, Notice, Unhide
 from connectors.base import Connector, FetchResult
 
@@ -192,7 +193,7 @@ class SandboxPlatform:
             "banned": self.banned,
         }
         tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
+        write_private(tmp, json.dumps(state))  # it holds the words of disclosures: 0600
         tmp.replace(self.state_file)
 
     def _load_state(self) -> None:

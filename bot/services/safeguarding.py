@@ -47,11 +47,14 @@ def acknowledge(store: Store, escalation_id: int, actor: Actor) -> Escalation:
     """The DSL has seen it: the escalation's item is acknowledged too (alerts stop)."""
     from bot.services.acknowledgement import acknowledge as acknowledge_item
 
+    actor.require(Role.DSL)
     escalation = _lookup(store, escalation_id)
     item = store.items.for_decision(escalation.decision_id)
     if item is not None:
-        acknowledge_item(store, item.id, actor)
-    return _change(store, escalation_id, actor, EscalationStatus.ACKNOWLEDGED)
+        acknowledge_item(store, item.id, actor)  # moves a new escalation to acknowledged
+    if escalation.status is EscalationStatus.NEW and item is None:
+        return _change(store, escalation_id, actor, EscalationStatus.ACKNOWLEDGED)
+    return _lookup(store, escalation_id)  # never moves a referred or closed one back
 
 
 def refer(store: Store, escalation_id: int, actor: Actor, route: str, reference: str):
