@@ -20,6 +20,7 @@ from bot.reports.build import build_report
 from bot.reports.delivery import recipients
 from bot.reports.job import due_at, first_working_day, monthly_report_job
 from bot.reports.month import Month
+from bot.service import Scheduler
 from bot.store import Store
 from bot.store.records import MessageKind
 from classifiers.base import Combined
@@ -138,9 +139,21 @@ def test_the_job_sends_once_per_month_across_restarts(tmp_path):
 
     assert monthly_report_job(settings, store, datetime(2026, 12, 1, 7, 5, tzinfo=UTC)) == []
     store.close()
-    restarted = Store(tmp_path / "m.db")  # the service restarts
+    # the service restarts; its scheduler runs the job with the line bot/reports/job.py gives
+    clock = Clock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    restarted = Store(tmp_path / "m.db", clock=clock)
+    ticks = iter(range(0, 10_000, 300))
+    scheduler = Scheduler(monotonic=lambda: float(next(ticks)))
+    results: list[list[str]] = []  # the scheduler logs a job's exception; catch it here
+    scheduler.add(
+        "monthly report",
+        lambda: results.append(monthly_report_job(settings, restarted, restarted.now())),
+        300.0,
+    )
     for later in (datetime(2026, 12, 1, 9, 0, tzinfo=UTC), datetime(2026, 12, 2, 7, 0, tzinfo=UTC)):
-        assert monthly_report_job(settings, restarted, later) == []
+        clock.now = later
+        assert scheduler.run_pending() == ["monthly report"]
+    assert results == [[], []]
     sent = reports(restarted)
     assert sorted(m.dedupe for m in sent) == [
         "report:2026-11:Gill Governor",

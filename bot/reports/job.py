@@ -4,15 +4,18 @@ the governors, if configured).
 
 Once per month across restarts: the job asks the outbox whether last month's report is already
 there (the dedupe key `report:YYYY-MM:<name>`) before doing any work, and the outbox refuses a
-second copy anyway. If the service was down that morning, it runs at the first chance after."""
+second copy anyway. If the service was down that morning, it runs at the first chance after.
+Cheap to call every few minutes: the charting and PDF libraries load only when it is time.
+
+The scheduler (bot/service.py, build_scheduler) runs it with:
+    scheduler.add("monthly report", lambda: monthly_report_job(
+        pipeline.settings, pipeline.store, pipeline.store.now()), 300.0)"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 from bot.config.settings import Settings
-from bot.reports.build import build_report
-from bot.reports.delivery import queue_report
 from bot.reports.month import Month
 from bot.store.reporting import Reporting
 
@@ -41,6 +44,9 @@ def monthly_report_job(settings: Settings, store, now: datetime) -> list[str]:
     month = this_month.previous()
     if Reporting(store).report_queued(str(month)):
         return []
+    from bot.reports.build import build_report  # charts and PDF: loaded only on the day
+    from bot.reports.delivery import queue_report
+
     folder = settings.path(settings.report.out_dir)
     report = build_report(store, settings, month, folder, now=now)
     return [f"report {month} -> {name}" for name in queue_report(store, settings, report)]

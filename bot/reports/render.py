@@ -18,7 +18,6 @@ from pathlib import Path
 import jinja2
 
 from bot.core.files import write_private
-from bot.reports import charts
 from bot.reports.figures import MonthFigures, layer_of
 
 MARKING = "Official – Sensitive"
@@ -154,6 +153,8 @@ def environment(templates_dir: Path) -> jinja2.Environment:
 
 
 def render_html(f: MonthFigures, templates_dir: Path) -> str:
+    from bot.reports import charts  # matplotlib: loaded when a report is drawn, not before
+
     env = environment(templates_dir)
     css = (templates_dir / "report" / "report.css").read_text(encoding="utf-8")
     return env.get_template("report.html").render(
