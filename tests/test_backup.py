@@ -290,25 +290,34 @@ def settings_for(tmp_path: Path):
     return make_settings(data)
 
 
-def test_the_nightly_job_backs_up_prunes_and_is_audited(tmp_path):
+def test_the_nightly_job_backs_up_once_a_night_keeps_14_and_is_audited(tmp_path):
     settings = settings_for(tmp_path)
     store = Store(tmp_path / "m.db")
     assert last_backup_age(settings) is None
     fresh, line = backup_status(settings)
     assert not fresh and "none yet" in line
-    for _ in range(3):
-        assert nightly_backup(settings, store) is not None
+    night = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # 03:00 in London (GMT in November)
+    assert nightly_backup(settings, store, now=night) is not None  # none yet: at once
+    assert nightly_backup(settings, store, now=night + timedelta(minutes=10)) is None
+    assert nightly_backup(settings, store, now=night + timedelta(hours=23)) is None  # 02:00
+    assert nightly_backup(settings, store, now=night + timedelta(hours=23, minutes=40))  # 02:40
+    # modbot down for three nights: one copy when it is back, not three
+    back = night + timedelta(days=4, hours=9)
+    assert nightly_backup(settings, store, now=back) is not None
+    assert nightly_backup(settings, store, now=back + timedelta(hours=1)) is None
+    for day in range(5, 25):
+        assert nightly_backup(settings, store, now=night + timedelta(days=day)) is not None
     copies = list_backups(backup_dir(settings))
-    assert len(copies) == 3 and all(mode(p) == 0o600 for p in copies)
-    age = last_backup_age(settings)
-    assert age is not None and age < timedelta(minutes=5)
-    fresh, line = backup_status(settings)
-    assert fresh and line.startswith("Last backup: 0 min ago")
-    later = datetime.now(UTC) + timedelta(hours=40)
-    fresh, line = backup_status(settings, now=later)
+    assert len(copies) == 14 and all(mode(p) == 0o600 for p in copies)
+    assert copies[-1].name == "modbot-nightly-20261126T030000Z.db"
+    last = night + timedelta(days=24)
+    assert last_backup_age(settings, now=last + timedelta(hours=1)) == timedelta(hours=1)
+    fresh, line = backup_status(settings, now=last + timedelta(hours=1))
+    assert fresh and line.startswith("Last backup: 1 h ago (modbot-nightly-20261126T030000Z.db")
+    fresh, line = backup_status(settings, now=last + timedelta(hours=40))
     assert not fresh and "older than 36 h" in line
     events = [r[0] for r in store.db.execute("SELECT event FROM audit").fetchall()]
-    assert events.count("backup taken") == 3
+    assert events.count("backup taken") == 23
 
 
 def test_a_failing_nightly_backup_is_logged_and_audited_not_raised(tmp_path):

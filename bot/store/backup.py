@@ -330,19 +330,35 @@ def backup_before_migrate(path: Path) -> Path | None:
 # --- the nightly job and health ---------------------------------------------------------------
 
 
-def backup_schedule(settings) -> dict:
-    """APScheduler cron arguments for the nightly job, in school time."""
+BACKUP_CHECK_SECONDS = 600.0  # how often the scheduler asks whether the nightly copy is due
+
+
+def last_scheduled(settings, now: datetime) -> datetime:
+    """The latest nightly time (`backup.at`, school time) at or before `now`."""
     at = backup_config(settings).at
-    return {"hour": at.hour, "minute": at.minute, "timezone": settings.school.timezone}
+    local = now.astimezone(settings.school.tz)
+    moment = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    return moment if moment <= local else moment - timedelta(days=1)
 
 
-def nightly_backup(settings, store) -> Path | None:
-    """The scheduler's nightly job: a copy of the store's database, then retention. A failure
-    is logged and audited, never raised into the scheduler; `modbot health` shows the age of
-    the last good copy, so a job that keeps failing is seen."""
+def nightly_due(settings, now: datetime) -> bool:
+    """No nightly copy since the latest nightly time: missed nights (modbot was down) are
+    caught up by one copy, and a restart does not take a second one."""
+    nightly = [p for p in list_backups(backup_dir(settings)) if "-nightly-" in p.name]
+    return not nightly or taken_at(nightly[-1]) < last_scheduled(settings, now)
+
+
+def nightly_backup(settings, store, now: datetime | None = None) -> Path | None:
+    """The scheduler's job, run every BACKUP_CHECK_SECONDS: when due, a copy of the store's
+    database, then retention. A failure is logged and audited, never raised into the
+    scheduler; `modbot health` shows the age of the last good copy, so a job that keeps
+    failing is seen, and the next check tries again."""
+    now = now or datetime.now(UTC)
+    if not nightly_due(settings, now):
+        return None
     directory = backup_dir(settings)
     config = backup_config(settings)
-    name = backup_name("nightly", datetime.now(UTC))
+    name = backup_name("nightly", now)
     try:
         info = take_backup(Path(store.path), _unused(directory / name))
     except BackupError as exc:
