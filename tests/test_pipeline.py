@@ -3,6 +3,7 @@
 import json
 import os
 import stat
+import threading
 
 import pytest
 
@@ -220,6 +221,7 @@ class BrokenConnector:
         self.exc = exc
         self.account_id = "lks-page"
         self.name = "sandbox:lks-page"
+        self.lock = threading.RLock()  # as every Connector has: polls and webhooks take turns
 
     def fetch(self, cursor):
         raise self.exc
