@@ -131,12 +131,15 @@ def tokens(text: str) -> str:
     return _tokens(_fold(text))
 
 
-# A mask inside a word, or a digit touching a letter: one search tells ordinary text apart.
-_DISGUISE_GATE = re.compile(r"[a-z0-9][*#@!$%]+[a-z0-9]|[a-z][0-9]|[0-9][a-z]")
-_MASKED_WORD = re.compile(r"[a-z0-9*#@!$%]+")
+# A mask inside a word ("f*ck", "c#nt", "f@ck"), read in the folded text, not in links.
+_MASK_GATE = re.compile(r"[a-z0-9][*#@!$%]+[a-z0-9]")
+_MASKED = re.compile(r"(?<![\w/.@#*!$%])[a-z0-9*#@!$%]*[a-z0-9][*#@!$%]+[a-z0-9][a-z0-9*#@!$%]*")
+# A digit touching a letter in the joined words ("wh0r3", "s1ut", "1st").
+_DIGIT_GATE = re.compile(r"[a-z][0-9]|[0-9][a-z]")
+_ONE_GATE = re.compile(r"[a-z]1[a-z]")
+_ONE_INSIDE = re.compile(r"[a-z0-9]*[a-z]1[a-z][a-z0-9]*")
+_DIGIT_WORD = re.compile(r"(?<!\S)\S*?(?:[a-z][0-9]|[0-9][a-z])\S*")
 _MASK_CHARS = re.compile(r"[*#@!$%]")
-# A word of the `a` view still holding a mask or a digit next to a letter ("f*ck", "whor3").
-_LEFTOVER = re.compile(r"[a-z][*0-9]|[*0-9][a-z]")
 _DIGITS_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
 
 
@@ -155,23 +158,21 @@ def _disguise(word: str) -> str | None:
 
 def disguised_forms(folded: str, joined: str) -> tuple[str, ...]:
     """Words the views cannot spell out: masked ("sh*th*le", "f@ck") or with leetspeak at an
-    end ("wh0r3"). Ordinary text has none, and finding that out costs one regex search."""
-    if not _DISGUISE_GATE.search(folded):
-        return ()
+    end ("wh0r3"). Ordinary text has none, and finding that out costs two regex searches.
+    Masks are read in the folded text; digits in the joined words, where @mentions are gone."""
     forms: set[str] = set()
-    for word in _MASKED_WORD.findall(folded):
-        if not _DISGUISE_GATE.search(word):
-            continue
+    words: list[str] = []
+    if _MASK_GATE.search(folded):
+        words += [w for w in _MASKED.findall(folded) if w[0] != "@"]
+    if _DIGIT_GATE.search(joined):
+        words += _DIGIT_WORD.findall(joined)
+    if _ONE_GATE.search(folded):  # inside a word the joined view reads 1 as i: try l ("s1ut")
+        words += _ONE_INSIDE.findall(folded)
+    for word in words:
         for candidate in (word, word.replace("1", "l")) if "1" in word else (word,):
             form = _disguise(candidate)  # "1" is l as often as i: "s1ut", "wh0r3"
             if form and (form != word or "*" in form):
                 forms.add(form)
-    if _LEFTOVER.search(joined):  # spelt-out words joined back: "c u n 7"
-        for word in joined.split():
-            if word not in folded and _LEFTOVER.search(word):
-                form = _disguise(word)
-                if form and (form != word or "*" in form):
-                    forms.add(form)
     return tuple(sorted(forms))
 
 
