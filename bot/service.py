@@ -1,5 +1,6 @@
 """The long-running bot: one job per account poll, the housekeeping job (acknowledgement clock,
-outbox), optional webhooks, a lock against two copies, and a clean stop.
+outbox, retention), the monthly report and nightly backup checks, optional webhooks, a lock
+against two copies, and a clean stop.
 
 Intervals are measured on the monotonic clock. APScheduler 3 (used before) computes every wait
 from the wall clock, so when the clock steps back an hour (an NTP correction, a restored VM)
@@ -32,6 +33,8 @@ from bot.moderation.pipeline import Pipeline
 
 log = structlog.get_logger("modbot.service")
 HOUSEKEEPING_SECONDS = 60.0
+REPORT_CHECK_SECONDS = 300.0  # the monthly report job asks whether it is time
+BACKUP_CHECK_SECONDS = 600.0  # the nightly backup job asks whether a copy is due
 MAX_SLEEP = 30.0  # wake at least this often, to notice a stop
 
 
@@ -171,7 +174,22 @@ def build_scheduler(
             scheduler.add(acct.key, poll_job(pipeline, acct, scheduler), acct.poll_interval_seconds)
     if pipeline.housekeeping is not None:
         scheduler.add("housekeeping", pipeline.housekeeping, HOUSEKEEPING_SECONDS)
+    scheduler.add("monthly report", lambda: _monthly_report(pipeline), REPORT_CHECK_SECONDS)
+    scheduler.add("nightly backup", lambda: _nightly_backup(pipeline), BACKUP_CHECK_SECONDS)
     return scheduler
+
+
+def _monthly_report(pipeline: Pipeline) -> list[str]:
+    """Cheap until it is time (bot/reports/job.py)."""
+    from bot.reports.job import monthly_report_job
+
+    return monthly_report_job(pipeline.settings, pipeline.store, pipeline.store.now())
+
+
+def _nightly_backup(pipeline: Pipeline) -> Path | None:
+    from bot.store.backup import nightly_backup
+
+    return nightly_backup(pipeline.settings, pipeline.store, pipeline.store.now())
 
 
 def run_forever(
@@ -213,7 +231,8 @@ def run_forever(
     threading.Thread(target=wake_on_stop, daemon=True).start()
     log.info(
         "modbot running",
-        accounts=[name for name in scheduler.jobs if name != "housekeeping"],
+        accounts=[a.key for a in pipeline.settings.accounts if a.key in scheduler.jobs],
+        jobs=sorted(scheduler.jobs),
         webhooks=webhook_settings.port if webhook_settings else None,
     )
     try:

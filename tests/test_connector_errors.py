@@ -286,6 +286,9 @@ class Clock:
 def pipeline_for(tmp_path: Path, classifiers, platform: str):
     clock = Clock()
     data = example_data()
+    # every file the service's jobs write (backups, reports) stays in tmp_path
+    data["storage"] = {**data.get("storage", {}), "database": str(tmp_path / "m.db")}
+    data["report"] = {**data.get("report", {}), "out_dir": str(tmp_path / "reports")}
     account_id, token = (PAGE, FB_TOKEN) if platform == "facebook" else (X_USER, X_TOKEN)
     data["accounts"] = [
         {

@@ -9,6 +9,7 @@ import responses
 
 from bot.core.errors import RateLimited
 from bot.service import Scheduler, build_scheduler
+from tests.conftest import example_data, make_settings
 from tests.test_connector_errors import (
     GRAPH,
     HIDDEN,
@@ -161,3 +162,19 @@ def test_a_stop_ends_the_loop_after_the_job_in_hand_and_work_handed_over():
     scheduler.add("once", last_poll, 300)
     scheduler.run(stop)  # returns: the job set the stop flag
     assert done == ["webhook audit"]
+
+
+def test_the_service_runs_every_job_it_owes(sandbox, make_pipeline, tmp_path):
+    """Polls, housekeeping, the monthly report and the nightly backup; a first round runs
+    them all without error (a failing job would be logged and kept, so look at the effects)."""
+    data = example_data()
+    data["storage"] = {**data.get("storage", {}), "database": str(tmp_path / "m.db")}
+    data["report"] = {**data.get("report", {}), "out_dir": str(tmp_path / "reports")}
+    pipeline = make_pipeline(sandbox, settings=make_settings(data), db=tmp_path / "m.db")
+    scheduler = build_scheduler(pipeline, Monotonic())
+    key = pipeline.settings.accounts[0].key
+    assert set(scheduler.jobs) == {key, "housekeeping", "monthly report", "nightly backup"}
+    assert scheduler.run_pending() == [key, "housekeeping", "monthly report", "nightly backup"]
+    assert pipeline.store.accounts.get(key).health == "ok"
+    taken = pipeline.store.rows("SELECT count(*) AS n FROM audit WHERE event = 'backup taken'")
+    assert taken[0]["n"] == 1 and len(list((tmp_path / "backups").glob("*.db"))) == 1
