@@ -79,10 +79,17 @@ def make_pipeline(tmp_path, rules_only):
         page_size: int = 3,
     ):
         settings = settings or make_settings()
+        db = db or tmp_path / "modbot.db"
+        settings = settings.model_copy(  # the jobs beside polling write beside the database
+            update={
+                "storage": settings.storage.model_copy(update={"database": db}),
+                "report": settings.report.model_copy(update={"out_dir": tmp_path / "reports"}),
+            }
+        )
         key = settings.accounts[0].key
         pipeline, _ = build_pipeline(
             settings,
-            db or tmp_path / "modbot.db",
+            db,
             connectors={key: SandboxConnector(platform, page_size)},
             classifiers=rules_only,
             outbox=tmp_path / "outbox",

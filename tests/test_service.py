@@ -49,14 +49,25 @@ def test_sigterm_stops_modbot_run_cleanly(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    seen: list[str] = []
+    running = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            seen.append(line)
+            if "modbot running" in line:
+                running.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (tmp_path / "m.db.lock").exists():
-            time.sleep(0.1)
-        time.sleep(1.5)
+        assert running.wait(timeout=120), "".join(seen)
         proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
     finally:
         proc.kill()
+    err = "".join(seen)
     assert proc.returncode == 0, err
     assert "modbot stopped cleanly" in err
