@@ -147,8 +147,13 @@ class Pipeline:
                         crashed=not isinstance(exc, ConnectorError),
                     )
             self._process_pending(acct, report)
+            before = accounts.get(acct.key)
             if fetched and accounts.succeeded(acct.key, mark):
                 report.health = "ok"
+                if before is not None and before.health != "ok":  # watched again: the report
+                    self.store.audit(  # counts time unwatched from these two events
+                        "account.ok", platform=acct.platform, account=acct.key, was=before.health
+                    )
         return report
 
     def _fetch_all(self, acct: Account, report: AccountReport) -> None:
