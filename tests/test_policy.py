@@ -98,3 +98,113 @@ def test_a_comment_too_long_to_check_whole_goes_to_a_person():
     decision = decide(comment("a" * 100_000), Verdict(), POLICY)
     assert decision.action is DecisionAction.RESPOND
     assert Category.UNCHECKED in decision.categories
+
+
+# --- fusion with the semantic layer ---------------------------------------------------------
+
+
+def semantic(category: str, score: float, near: str = "an exemplar", sim: float = 0.8) -> Verdict:
+    return Verdict(
+        {f"semantic:{category}": score}, model="semantic", nearest={category: (near, sim)}
+    )
+
+
+TIERS = Policy().semantic_tier("self_harm")
+
+
+def test_a_confident_model_only_concern_escalates_and_hides_with_the_nearest_exemplar():
+    verdict = semantic("self_harm", 0.97, "wish I could sleep and never wake up", 0.83)
+    decision = decide(comment(), verdict, POLICY)
+    assert (decision.action, decision.hide) == (DecisionAction.ESCALATE, True)
+    assert decision.notice_template is None
+    assert decision.reasons == (
+        'semantic model: self_harm 0.97, close in meaning to: "wish I could sleep and never '
+        'wake up" (0.83)',
+    )
+
+
+def test_a_middle_tier_model_only_concern_goes_to_the_dsl_without_hiding():
+    score = (TIERS.act + TIERS.review) / 2
+    decision = decide(comment(), semantic("grooming", score), POLICY)
+    assert decision.action is DecisionAction.ESCALATE
+    assert decision.hide is False and decision.notice_template is None
+    assert "the DSL is asked to look; not hidden" in decision.reasons[0]
+
+
+def test_below_the_review_tier_the_model_alone_allows():
+    decision = decide(comment(), semantic("threat", TIERS.review - 0.01), POLICY)
+    assert decision.action is DecisionAction.ALLOW
+
+
+def test_identity_hate_from_the_model_is_hidden_when_confident_else_a_person_looks():
+    tier = POLICY.semantic_tier("identity_hate")
+    sure = decide(comment(), semantic("identity_hate", tier.act), POLICY)
+    unsure = decide(comment(), semantic("identity_hate", tier.review), POLICY)
+    assert (sure.action, sure.hide, sure.notice_template) == (
+        DecisionAction.HIDE,
+        True,
+        "hate_speech",
+    )
+    assert (unsure.action, unsure.hide) == (DecisionAction.RESPOND, False)
+
+
+def test_a_staff_allegation_escalates_quietly_and_is_never_an_insult():
+    verdict = Verdict(hits=(hit(Category.INSULT, DecisionAction.HIDE),)).merge(
+        semantic("staff_allegation", 0.95)
+    )
+    decision = decide(comment(), verdict, POLICY)
+    assert decision.action is DecisionAction.ESCALATE
+    assert decision.notice_template is None
+    assert Category.INSULT not in decision.categories
+    assert decision.categories == (Category.STAFF_ALLEGATION,)
+
+
+def test_photo_consent_and_media_enquiries_go_to_a_person_and_are_never_hidden():
+    for category in ("photo_consent", "media_enquiry"):
+        decision = decide(comment(), semantic(category, 0.99), POLICY)
+        assert (decision.action, decision.hide) == (DecisionAction.RESPOND, False)
+    rule = Verdict(hits=(hit(Category.PHOTO_CONSENT, DecisionAction.RESPOND, notice=None),))
+    assert decide(comment(), rule, POLICY).hide is False
+
+
+def test_either_layer_counts_and_a_category_is_listed_once():
+    both = Verdict(hits=(hit(Category.THREAT, DecisionAction.ESCALATE, notice="threat"),)).merge(
+        semantic("threat", 0.9)
+    )
+    decision = decide(comment(), both, POLICY)
+    assert decision.categories == (Category.THREAT,)
+    assert (decision.action, decision.hide, decision.notice_template) == (
+        DecisionAction.ESCALATE,
+        True,
+        "threat",
+    )
+    assert len(decision.reasons) == 2  # the rule's reason and the model's
+
+
+def test_a_safeguarding_keyword_the_model_does_not_bear_out_is_escalated_unhidden():
+    verdict = Verdict(
+        hits=(hit(Category.ABUSE_DISCLOSURE, DecisionAction.ESCALATE, notice=None),)
+    ).merge(semantic("abuse_disclosure", 0.05))
+    decision = decide(comment("FGM awareness session for staff"), verdict, POLICY)
+    assert (decision.action, decision.hide) == (DecisionAction.ESCALATE, False)
+    assert "the semantic model disagrees" in decision.reasons[0]
+    no_model = Verdict(hits=(hit(Category.ABUSE_DISCLOSURE, DecisionAction.ESCALATE),))
+    assert decide(comment(), no_model, POLICY).hide is True  # model off: the rule alone hides
+
+
+def test_the_tiers_are_the_schools_to_tune():
+    strict = Policy(semantic_tiers={"self_harm": {"act": 0.99, "review": 0.9}})
+    verdict = semantic("self_harm", 0.95)
+    assert decide(comment(), verdict, POLICY).hide is True
+    looser = decide(comment(), verdict, strict)
+    assert (looser.action, looser.hide) == (DecisionAction.ESCALATE, False)
+    assert strict.semantic_tier("threat") == POLICY.semantic_tier("threat")
+
+
+def test_a_profanity_hide_beside_a_middle_tier_concern_still_hides():
+    verdict = Verdict(hits=(hit(Category.PROFANITY, DecisionAction.HIDE),)).merge(
+        semantic("bullying", (TIERS.act + TIERS.review) / 2)
+    )
+    decision = decide(comment(), verdict, POLICY)
+    assert (decision.action, decision.hide) == (DecisionAction.ESCALATE, True)
+    assert decision.notice_template is None  # bullying: no notice that points at a child

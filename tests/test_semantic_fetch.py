@@ -58,7 +58,7 @@ def test_fetch_downloads_the_pinned_revision_and_the_encoder_loads_it(tmp_path):
 @responses.activate
 def test_a_tampered_download_replaces_nothing(tmp_path):
     serve(responses.mock, tamper="tokenizer.json")
-    with pytest.raises(ModelError, match="tokenizer.json .* expected"):
+    with pytest.raises(ModelError, match=r"tokenizer\.json .* expected"):
         fetch_encoder(MINILM, tmp_path, session=requests.Session())
     assert not (tmp_path / MINILM / "model.safetensors").exists()
 

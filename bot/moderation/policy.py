@@ -1,18 +1,28 @@
 """The moderation policy: a pure function from a comment and its verdict to a decision.
 
 No I/O and no clock, so every rule of the school's policy can be tested directly:
-- anything that raises a safeguarding concern is escalated to the DSL (and hidden meanwhile);
-- offensive content (rule hits, or a model score at or above `hide_threshold`) is hidden;
-- questions, complaints, borderline scores, attachments modbot does not open, and comments too
-  long to check whole go to a person (`respond`);
+- a category found by either layer counts: the rules (exact patterns, slurs, evasion) or the
+  semantic layer (meaning; a score per category against `policy.semantic_tiers`);
+- anything that raises a safeguarding concern is escalated to the DSL. It is hidden meanwhile
+  when a rule found it or the semantic score is in the confident tier (`act`); a concern only
+  the model sees below that (`review`) is escalated WITHOUT hiding (`Decision.hide` False): a
+  person looks, and a harmless parent is not hidden on a guess;
+- an allegation against staff escalates quietly (no notice) and is never filed as an insult;
+- identity hate only the model sees is hidden when confident, else a person looks (`respond`);
+- offensive content (rule hits, or a toxicity score at or above `hide_threshold`) is hidden;
+- questions, complaints, photo-consent requests and media enquiries, borderline scores,
+  attachments modbot does not open, and comments too long to check whole go to a person
+  (`respond`), never hidden;
 - the rest is allowed.
 A public notice is chosen only when no category forbids one (a disclosure must never draw the
-audience's attention to a child)."""
+audience's attention to a child). Each reason names the layer that found it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.config.settings import Policy
-from bot.core.models import Category, Comment, Decision, DecisionAction, RuleHit, Severity, Verdict
+from bot.core.models import Category, Comment, Decision, DecisionAction, Severity, Verdict
 from classifiers.normalise import MAX_CHARS
 
 SCORE_KEYS = (
@@ -25,7 +35,46 @@ SCORE_KEYS = (
     "sexual_explicit",
     "profanity",
 )
+SEMANTIC_PREFIX = "semantic:"
 DEFAULT_NOTICE = "offensive_language"
+RESPOND_CATEGORIES = frozenset(
+    {Category.QUESTION, Category.COMPLAINT, Category.PHOTO_CONSENT, Category.MEDIA_ENQUIRY}
+)
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What a semantic finding of a category does: its action and severity when confident,
+    and the notice the audience sees if it is hidden (None: hidden quietly)."""
+
+    action: DecisionAction
+    severity: Severity
+    notice: str | None
+
+
+_S = DecisionAction.ESCALATE
+_C, _H, _M, _L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
+SEMANTIC_PROFILES = {
+    Category.SELF_HARM: _Profile(_S, _C, None),
+    Category.ABUSE_DISCLOSURE: _Profile(_S, _C, None),
+    Category.GROOMING: _Profile(_S, _C, None),
+    Category.SEXUAL_EXPLOITATION: _Profile(_S, _C, None),
+    Category.CRIMINAL_EXPLOITATION: _Profile(_S, _C, None),
+    Category.STAFF_ALLEGATION: _Profile(_S, _C, None),
+    Category.THREAT: _Profile(_S, _C, "threat"),
+    Category.RADICALISATION: _Profile(_S, _H, "hate_speech"),
+    Category.BULLYING: _Profile(_S, _H, None),
+    Category.PUPIL_IDENTIFICATION: _Profile(_S, _M, None),
+    Category.IDENTITY_HATE: _Profile(DecisionAction.HIDE, _H, "hate_speech"),
+    Category.SEXUAL_CONTENT: _Profile(DecisionAction.HIDE, _M, DEFAULT_NOTICE),
+    Category.INSULT: _Profile(DecisionAction.HIDE, _L, DEFAULT_NOTICE),
+    Category.PROFANITY: _Profile(DecisionAction.HIDE, _L, DEFAULT_NOTICE),
+    Category.SPAM: _Profile(DecisionAction.HIDE, _L, None),
+    Category.PHOTO_CONSENT: _Profile(DecisionAction.RESPOND, _H, None),
+    Category.MEDIA_ENQUIRY: _Profile(DecisionAction.RESPOND, _M, None),
+    Category.QUESTION: _Profile(DecisionAction.RESPOND, _L, None),
+    Category.COMPLAINT: _Profile(DecisionAction.RESPOND, _L, None),
+}
 
 
 def toxicity_score(verdict: Verdict) -> tuple[str, float]:
@@ -33,74 +82,181 @@ def toxicity_score(verdict: Verdict) -> tuple[str, float]:
     return max(scored, key=lambda kv: kv[1]) if scored else ("", 0.0)
 
 
+def semantic_scores(verdict: Verdict) -> dict[Category, float]:
+    """The semantic layer's score for each category it knows (none if the layer is off)."""
+    out = {}
+    for key, value in verdict.scores.items():
+        if key.startswith(SEMANTIC_PREFIX):
+            try:
+                out[Category(key[len(SEMANTIC_PREFIX) :])] = value
+            except ValueError:
+                continue  # e.g. a library category this version does not act on
+    return out
+
+
+def semantic_reason(verdict: Verdict, category: Category, score: float) -> str:
+    """'semantic model: self_harm 0.97, close in meaning to: "..." (0.83)'."""
+    reason = f"semantic model: {category.value} {score:.2f}"
+    near = verdict.nearest.get(category.value)
+    if near:
+        text, similarity = near
+        shown = text if len(text) <= 90 else text[:87] + "..."
+        reason += f', close in meaning to: "{shown}" ({similarity:.2f})'
+    return reason
+
+
+class _Builder:
+    """Collects what each layer found; the strongest action wins, hiding only if some finding
+    that is confident enough asks for it."""
+
+    def __init__(self) -> None:
+        self.action = DecisionAction.ALLOW
+        self.severity = Severity.LOW
+        self.categories: list[Category] = []
+        self.reasons: list[str] = []
+        self.hiding = False
+        self.notices: list[tuple[DecisionAction, str | None]] = []
+
+    def add(
+        self,
+        action: DecisionAction,
+        category: Category,
+        reason: str,
+        severity: Severity,
+        hides: bool,
+        notice: str | None = None,
+    ) -> None:
+        self.action = max(self.action, action, key=lambda a: a.rank)
+        self.severity = max(self.severity, severity, key=lambda s: s.rank)
+        if category not in self.categories:
+            self.categories.append(category)
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        if hides:
+            self.hiding = True
+            self.notices.append((action, notice))
+
+
 def decide(comment: Comment, verdict: Verdict, policy: Policy) -> Decision:
+    found = _Builder()
+    semantic_by_category = semantic_scores(verdict)
     hits = sorted(verdict.hits, key=lambda h: (h.action.rank, h.severity.rank), reverse=True)
-    action = DecisionAction.ALLOW
-    categories: list[Category] = []
-    reasons: list[str] = []
-    severity = Severity.LOW
-
-    def raise_to(new: DecisionAction, category: Category, reason: str, sev: Severity) -> None:
-        nonlocal action, severity
-        action = max(action, new, key=lambda a: a.rank)
-        severity = max(severity, sev, key=lambda s: s.rank)
-        if category not in categories:
-            categories.append(category)
-        if reason not in reasons:
-            reasons.append(reason)
-
     for hit in hits:
         wanted = DecisionAction.ESCALATE if hit.category.is_safeguarding else hit.action
-        raise_to(wanted, hit.category, hit.reason, hit.severity)
+        hides = wanted in (DecisionAction.HIDE, DecisionAction.ESCALATE)
+        reason = hit.reason
+        doubt = semantic_by_category.get(hit.category)
+        tier = policy.semantic_tier(hit.category.value)
+        if hit.category.is_safeguarding and doubt is not None and doubt < tier.review:
+            # A safeguarding word the meaning does not bear out ("FGM awareness session"):
+            # the DSL still looks, but nothing is hidden on a keyword alone.
+            hides = False
+            reason += f" (the semantic model disagrees, {doubt:.2f}: not hidden)"
+        found.add(wanted, hit.category, reason, hit.severity, hides, hit.notice)
+
+    by_rules = {h.category for h in verdict.hits}
+    semantic = sorted(semantic_by_category.items(), key=lambda kv: -kv[1])
+    for category, score in semantic:
+        _add_semantic(found, verdict, policy, category, score, category in by_rules)
 
     label, score = toxicity_score(verdict)
     if score >= policy.hide_threshold:
-        raise_to(
+        found.add(
             DecisionAction.HIDE,
             Category.TOXICITY,
             f"{verdict.model or 'model'} {label} score {score:.2f} >= {policy.hide_threshold:.2f}",
             Severity.MEDIUM,
+            True,
+            DEFAULT_NOTICE,
         )
     elif score >= policy.review_threshold:
-        raise_to(
+        found.add(
             DecisionAction.RESPOND,
             Category.TOXICITY,
             f"borderline {label} score {score:.2f}: a person should look",
             Severity.LOW,
+            False,
         )
 
     if comment.has_attachment and policy.attachments_need_review:
-        raise_to(
+        found.add(
             DecisionAction.RESPOND,
             Category.ATTACHMENT,
             "has an image or attachment, which modbot never opens: a person should look "
             "on the platform",
             Severity.LOW,
+            False,
         )
     if len(comment.text) > MAX_CHARS:
-        raise_to(
+        found.add(
             DecisionAction.RESPOND,
             Category.UNCHECKED,
             f"very long comment ({len(comment.text)} characters): only the first "
             f"{MAX_CHARS} were checked",
             Severity.LOW,
+            False,
         )
 
-    notice = None
-    if action in (DecisionAction.HIDE, DecisionAction.ESCALATE):
-        notice = _notice_for(hits, categories)
-    return Decision(action, tuple(categories), tuple(reasons), notice, severity)
+    categories = found.categories
+    if Category.STAFF_ALLEGATION in categories:  # an allegation, however angry, is no insult
+        categories = [c for c in categories if c not in (Category.INSULT, Category.TOXICITY)]
+    removes = found.action in (DecisionAction.HIDE, DecisionAction.ESCALATE)
+    hide = removes and found.hiding
+    notice = _notice_for(found.notices, categories) if hide else None
+    return Decision(
+        found.action, tuple(categories), tuple(found.reasons), notice, found.severity, hide
+    )
 
 
-def _notice_for(hits: list[RuleHit], categories: list[Category]) -> str | None:
+def _add_semantic(
+    found: _Builder,
+    verdict: Verdict,
+    policy: Policy,
+    category: Category,
+    score: float,
+    rules_too: bool,
+) -> None:
+    profile = SEMANTIC_PROFILES.get(category)
+    tier = policy.semantic_tier(category.value)
+    if profile is None or score < tier.review:
+        return
+    reason = semantic_reason(verdict, category, score)
+    if rules_too:  # the rules decided already; the model's reason only adds to them
+        found.add(DecisionAction.ALLOW, category, reason, Severity.LOW, False)
+        return
+    confident = score >= tier.act
+    if profile.action is DecisionAction.ESCALATE:
+        if confident:
+            found.add(_S, category, reason, profile.severity, True, profile.notice)
+        else:
+            found.add(
+                _S,
+                category,
+                reason + ": the DSL is asked to look; not hidden (below the confident tier)",
+                Severity.MEDIUM if profile.severity.rank > Severity.MEDIUM.rank else _L,
+                False,
+            )
+    elif profile.action is DecisionAction.HIDE:
+        if confident:
+            found.add(DecisionAction.HIDE, category, reason, profile.severity, True, profile.notice)
+        else:
+            found.add(
+                DecisionAction.RESPOND,
+                category,
+                reason + ": a person should look; not hidden",
+                Severity.LOW,
+                False,
+            )
+    else:
+        found.add(DecisionAction.RESPOND, category, reason, profile.severity, False)
+
+
+def _notice_for(
+    notices: list[tuple[DecisionAction, str | None]], categories: list[Category]
+) -> str | None:
     if not all(c.allows_public_notice for c in categories):
         return None
-    if any(
-        h.notice is None and h.action in (DecisionAction.HIDE, DecisionAction.ESCALATE)
-        for h in hits
-    ):
+    if any(n is None for _a, n in notices):
         return None  # e.g. spam: a notice would only amplify it
-    for hit in hits:
-        if hit.notice:
-            return hit.notice
-    return DEFAULT_NOTICE
+    ranked = sorted(notices, key=lambda an: an[0].rank, reverse=True)
+    return next((n for _a, n in ranked if n), DEFAULT_NOTICE)

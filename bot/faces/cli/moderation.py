@@ -33,7 +33,7 @@ def config_group() -> None:
 def config_check(ctx: click.Context) -> None:
     """Validate the configuration, rule files and notice templates, and print a summary.
 
-    Exits 3 with every problem listed by key path (or file:line for rules)."""
+    Exits 3 with every problem listed by key path (or file:line for rules and exemplars)."""
     from bot.app import build_classifier, notice_templates
     from bot.notify.email import EmailTemplates, template_problems
 
@@ -71,6 +71,7 @@ def config_check(ctx: click.Context) -> None:
         + ", ".join(templates.names())
     )
     click.echo(f"  Toxicity backend: {classifiers.backend_description}")
+    click.echo(f"  Judgement layers: {classifiers.layers}")
     click.echo(f"  Database: {settings.path(settings.storage.database)}")
 
 
@@ -176,9 +177,19 @@ def check(ctx: click.Context, input_file) -> None:
 @cli.command()
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--limit", type=int, default=0, help="Use only the first N examples (0: all).")
+@click.option(
+    "--misses",
+    "max_misses",
+    type=int,
+    default=200,
+    show_default=True,
+    help="List at most N misses with their nearest exemplars (0: counts only, e.g. on a "
+    "held-out test set you must not tune on).",
+)
 @click.pass_context
-def evaluate(ctx: click.Context, data: Path, limit: int) -> None:
-    """Measure modbot's decisions against labelled DATA and recommend a threshold.
+def evaluate(ctx: click.Context, data: Path, limit: int, max_misses: int) -> None:
+    """Measure modbot's decisions against labelled DATA: headline rates, precision and recall
+    per category, and each miss with the nearest exemplar in the library.
 
     DATA is JSON lines with "text" and "label" (allow, respond, hide or escalate; optionally
     "category"), or the Davidson 2017 CSV (labeled_data.csv)."""
@@ -191,20 +202,20 @@ def evaluate(ctx: click.Context, data: Path, limit: int) -> None:
         click.echo(problem, err=True)
     if limit:
         examples = examples[:limit]
-    click.echo(f"Toxicity backend: {classifiers.backend_description}")
+    click.echo(f"Judgement layers: {classifiers.layers}")
 
     def progress(done: int, total: int) -> None:
         click.echo(f"\r  classified {done}/{total}", err=True, nl=done == total)
 
     result = run(examples, classifiers.combined, settings.policy, progress=progress)
-    click.echo(report(result, settings.policy))
+    click.echo(report(result, settings.policy, max_misses))
     if problems:
         ctx.exit(EXIT_PARTIAL)
 
 
 @cli.group()
 def models() -> None:
-    """Fetch and check the Detoxify model weights."""
+    """Fetch and check model files: Detoxify weights, or the sentence encoder."""
 
 
 @models.command("fetch")
@@ -213,38 +224,45 @@ def models() -> None:
 def models_fetch(ctx: click.Context, model_type: str | None) -> None:
     """Download MODEL_TYPE (default: classifiers.detoxify_model) into classifiers.models_dir.
 
-    The checkpoint's SHA-256 is checked, and from then on loading is fully offline."""
-    from classifiers.model_store import MODELS, ModelError, fetch
+    MODEL_TYPE is a Detoxify model or the sentence encoder all-MiniLM-L6-v2 (at its pinned
+    revision). Every file's SHA-256 is checked, and from then on loading is fully offline."""
+    from classifiers.model_store import ENCODERS, MODELS, ModelError, fetch, fetch_encoder
 
     settings = _settings(ctx)
     model_type = model_type or settings.classifiers.detoxify_model
-    if model_type not in MODELS:
-        click.echo(f"unknown model {model_type!r}; one of: {', '.join(MODELS)}", err=True)
+    if model_type not in MODELS and model_type not in ENCODERS:
+        known = ", ".join([*MODELS, *ENCODERS])
+        click.echo(f"unknown model {model_type!r}; one of: {known}", err=True)
         ctx.exit(EXIT_USAGE)
 
     def progress(name: str, done: int, total: int) -> None:
         size = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
         click.echo(f"\r  {name}: {size}", err=True, nl=False)
 
+    models_dir = settings.path(settings.classifiers.models_dir)
     try:
-        path = fetch(model_type, settings.path(settings.classifiers.models_dir), progress=progress)
+        if model_type in ENCODERS:
+            path = fetch_encoder(model_type, models_dir, progress=progress)
+        else:
+            path = fetch(model_type, models_dir, progress=progress)
     except ModelError as exc:
         click.echo(f"\nmodbot: {exc}", err=True)
         ctx.exit(EXIT_ERROR)
-    click.echo(f"\nDetoxify {model_type} ready at {path} (checked; loads offline)")
+    kind = "Sentence encoder" if model_type in ENCODERS else "Detoxify"
+    click.echo(f"\n{kind} {model_type} ready at {path} (every file checked; loads offline)")
 
 
 @cli.command()
 @click.pass_context
 def health(ctx: click.Context) -> None:
-    """Show each account's polling health and the active toxicity backend.
+    """Show each account's polling health and which judgement layers are active.
 
     Exits 5 when any account is failing or its token has expired."""
     from bot.store import Store
 
     settings = _settings(ctx)
     classifiers = _classifiers(ctx, settings)
-    click.echo(f"Toxicity backend: {classifiers.backend_description}")
+    click.echo(f"Judgement layers: {classifiers.layers}")
     database = settings.path(settings.storage.database)
     rows = Store(database).views.accounts() if database.exists() else {}
     bad = False

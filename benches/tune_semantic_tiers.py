@@ -1,0 +1,76 @@
+"""How the semantic tiers were chosen: by measurement on the dev split, never on test.
+
+Classifies tests/data/judgement/dev.jsonl once (rules + semantic layer + toxicity backend, as
+the bot runs), then replays the verdicts through `decide()` for a grid of `act` and `review`
+cut-offs and prints the rates the schools judge us by, plus how many harmless comments the DSL
+would be asked to look at (escalated without hiding). Usage:
+
+    .venv/bin/python benches/tune_semantic_tiers.py [DATA.jsonl] [--category identity_hate]
+
+With --category, only that category's tier moves; the others keep the configured ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.app import build_classifier
+from bot.config.settings import REPO_ROOT, SemanticTier, load_settings
+from bot.moderation.evaluate import headline, read_examples, run
+
+DEV = REPO_ROOT / "tests" / "data" / "judgement" / "dev.jsonl"
+GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+
+
+class Replay:
+    """The verdicts of one classification, replayed so a sweep costs no model time."""
+
+    name = version = "replay"
+
+    def __init__(self, texts, verdicts):
+        self.by_text = dict(zip(texts, verdicts, strict=True))
+
+    def classify(self, texts):
+        return [self.by_text[t] for t in texts]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data", nargs="?", type=Path, default=DEV)
+    parser.add_argument("--category", default="default")
+    args = parser.parse_args()
+    if "test" in args.data.name:
+        sys.exit("refusing to tune on a test split: use dev")
+    settings = load_settings()
+    settings = settings.model_copy(
+        update={"classifiers": settings.classifiers.model_copy(update={"semantic": True})}
+    )
+    classifiers = build_classifier(settings)
+    print(classifiers.layers, file=sys.stderr)
+    examples, _ = read_examples(args.data)
+    texts = [e.text for e in examples]
+    replay = Replay(texts, classifiers.combined.classify(texts))
+    print("act  review | harmful_down sg_escalated | harmless_down harmless_to_DSL | routed")
+    for act in GRID:
+        for review in [r for r in GRID if r <= act]:
+            tiers = {**settings.policy.semantic_tiers}
+            tiers[args.category] = SemanticTier(act=act, review=review)
+            policy = settings.policy.model_copy(update={"semantic_tiers": tiers})
+            result = run(examples, replay, policy)
+            h = headline(result)
+            to_dsl = [
+                p == "escalate" and not d
+                for e, p, d in zip(examples, result.predicted, result.taken_down(), strict=True)
+                if e.label in ("allow", "respond")
+            ]
+            print(
+                f"{act:.2f} {review:.2f}  |    {h['harmful_caught']:.3f}       "
+                f"{h['safeguarding_escalated']:.3f}    |    {h['harmless_hidden']:.3f}         "
+                f"{sum(to_dsl) / len(to_dsl):.3f}      | {h['respond_routed']:.3f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
