@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.core.errors import ConfigError
+from bot.store.backup import BackupSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CONFIG = REPO_ROOT / "config" / "modbot.example.toml"
@@ -261,6 +262,7 @@ class Settings(_Strict):
     email: Email = Email()
     classifiers: Classifiers = Classifiers()
     storage: Storage = Storage()
+    backup: BackupSettings = BackupSettings()
     notices: Notices = Notices()
     report: Report = Report()
     source: Path | None = None

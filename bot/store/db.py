@@ -23,6 +23,7 @@ from bot.core.clock import Clock, iso, system_clock
 from bot.core.errors import StoreError
 from bot.core.models import Action, Comment, Decision, Verdict, valid_text
 from bot.store.accounts import Accounts, migrate_account_backoff
+from bot.store.backup import backup_before_migrate, refuse_downgrade
 from bot.store.escalations import Escalations
 from bot.store.items import Items
 from bot.store.outbox import Outbox
@@ -364,6 +365,9 @@ class Store:
             {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True
         )
         done = {r["version"] for r in self.db.table("migrations").rows}
+        refuse_downgrade(max(done, default=None), MIGRATIONS[-1][0], f"the database {self.path}")
+        if done and any(version not in done for version, _name, _step in MIGRATIONS):
+            backup_before_migrate(self.path)  # an upgrade: a copy first, in case
         applied = []
         for version, name, step in MIGRATIONS:
             if version in done:

@@ -255,16 +255,24 @@ def models_fetch(ctx: click.Context, model_type: str | None) -> None:
 @cli.command()
 @click.pass_context
 def health(ctx: click.Context) -> None:
-    """Show each account's polling health and which judgement layers are active.
+    """Show each account's polling health, which judgement layers are active, the age of the
+    last backup and any email stuck in the outbox.
 
     Exits 5 when any account is failing or its token has expired."""
+    from bot.notify.outbox import STUCK_AFTER
     from bot.store import Store
+    from bot.store.backup import backup_status
 
     settings = _settings(ctx)
     classifiers = _classifiers(ctx, settings)
     click.echo(f"Judgement layers: {classifiers.layers}")
+    click.echo(backup_status(settings)[1])
     database = settings.path(settings.storage.database)
-    rows = Store(database).views.accounts() if database.exists() else {}
+    store = Store(database) if database.exists() else None
+    rows = store.views.accounts() if store else {}
+    stuck = store.outbox.stuck(STUCK_AFTER) if store else []
+    if stuck:
+        click.echo(f"Emails failing to send: {len(stuck)} (kept in the outbox and retried)")
     bad = False
     for acct in settings.accounts:
         row = rows.get(acct.key)
