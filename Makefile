@@ -35,6 +35,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	@sh deploy/install-browser.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)

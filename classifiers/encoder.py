@@ -16,10 +16,14 @@ are used: a missing or tampered file raises ModelError, never a half-loaded mode
 from __future__ import annotations
 
 import json
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -198,15 +202,18 @@ class MiniLMEncoder:
     name = MINILM
     dim = 384
 
-    def __init__(self, models_dir: Path | None = None, batch_size: int = 32):
+    def __init__(
+        self, models_dir: Path | None = None, batch_size: int = 64, workers: int | None = None
+    ):
         self.models_dir = models_dir
         self.batch_size = batch_size
+        self.workers = workers or max(1, min(2, os.cpu_count() or 1))
         self.version = f"{MINILM}@{MINILM_FILES['model.safetensors'][:12]}"
         self.source: Path | None = None
         self.max_tokens = 0
         self._lock = threading.Lock()
         self._weights: _Weights | None = None
-        self._tokenizer = None
+        self._tokenizer: Any = None  # tokenizers.Tokenizer, imported on first load
 
     def load(self) -> MiniLMEncoder:
         """Verify and load the files (raises ModelError). A no-op once loaded."""
@@ -240,7 +247,9 @@ class MiniLMEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length float32 row per text, in order. Sorted by token count into batches
-        so little time goes on padding."""
+        so little time goes on padding; with several cores, batches run side by side, each on
+        one BLAS thread (measured here: faster than one batch on all cores, because the
+        element-wise steps run in parallel too)."""
         self.load()
         assert self._weights is not None and self._tokenizer is not None
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -249,6 +258,7 @@ class MiniLMEncoder:
         clean = [valid_text(t or "").strip() for t in texts]
         ids = [e.ids for e in self._tokenizer.encode_batch(clean, add_special_tokens=True)]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        batches = []
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
             length = max(len(ids[i]) for i in idx)
@@ -257,5 +267,29 @@ class MiniLMEncoder:
             for row, i in enumerate(idx):
                 batch[row, : len(ids[i])] = ids[i]
                 mask[row, : len(ids[i])] = 1
-            out[idx] = _forward(self._weights, batch, mask)
+            batches.append((idx, batch, mask))
+        weights = self._weights
+
+        def run(item: tuple[list[int], np.ndarray, np.ndarray]) -> None:
+            idx, batch, mask = item
+            out[idx] = _forward(weights, batch, mask)
+
+        workers = min(self.workers, len(batches))
+        if workers <= 1:
+            for item in batches:
+                run(item)
+            return out
+        with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, batches))
         return out
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -58,7 +58,8 @@ def _format_chars() -> re.Pattern[str]:
     """Every format (Cf), surrogate (Cs) and control (Cc) character but tab and newline.
     Built once, on first use, from the running Python's Unicode tables."""
     ranges: list[str] = []
-    start = prev = None
+    start: int | None = None
+    prev = 0
     for cp in range(sys.maxunicode + 1):
         drop = unicodedata.category(chr(cp)) in ("Cf", "Cs", "Cc") and chr(cp) not in "\n\t"
         if drop and start is None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from itertools import groupby
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 
 
-def _enum(kind: type, value: object, where: str, key: str, problems: list[str]):
+def _enum(kind: type[Enum], value: object, where: str, key: str, problems: list[str]):
     try:
         return kind(value)
     except ValueError:
@@ -408,7 +409,6 @@ class _Text:
         return [self.raw_span(*m.span()) for m in pattern.finditer(self.norm.raw)]
 
 
-
 class RulesClassifier:
     """Matches every rule against a comment's normalised views in one pass per view."""
 
@@ -517,7 +517,7 @@ class RulesClassifier:
         found: dict[int, str] = {}
         # where each occurrence is, for rules with exceptions or a guard: (view, first
         # character, last character), or None for a disguised word (never excused)
-        places: dict[int, list[tuple[str, int, int] | None]] = {}
+        places: dict[int, list[tuple | None]] = {}
         positional = self._positional
         for end, entries in self._a.iter(norm.a) if len(self._a) else ():
             for index, phrase, length, _mode, _form in entries:

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import structlog
@@ -94,8 +95,8 @@ def _parse_file(path: Path, problems: list[str]) -> list[Exemplar]:
         problems.append(f"{name}: cannot be read ({exc})")
         return []
     if not isinstance(root, yaml.MappingNode):
-        line = root.start_mark.line + 1 if root is not None else 1
-        problems.append(f"{name}:{line}: expected `category:` and `examples:` keys")
+        at = root.start_mark.line + 1 if root is not None else 1
+        problems.append(f"{name}:{at}: expected `category:` and `examples:` keys")
         return []
     category, examples = None, None
     for key, value in root.value:
@@ -219,7 +220,9 @@ class Heads:
         word.idf_, char.idf_ = self.word_idf, self.char_idf
         return word, char
 
-    def _lexical(self, texts: Sequence[str]) -> np.ndarray:
+    def words(self, texts: Sequence[str]) -> np.ndarray:
+        """The words view alone: cheap, and an upper bound on the final score (its square
+        root), since the meaning view is at most 1."""
         from scipy.sparse import hstack
 
         word, char = self._vectorisers
@@ -227,7 +230,7 @@ class Heads:
         return _sigmoid(features @ self.lex_coef.T + self.lex_intercept)
 
     def score(
-        self, x: np.ndarray, texts: Sequence[str]
+        self, x: np.ndarray, words: np.ndarray
     ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
         """Per row: each head's score in [0, 1] (columns in `categories` order), and for every
         category in the library (harmless too) the nearest exemplar's index and cosine.
@@ -255,7 +258,6 @@ class Heads:
         logistic = _sigmoid(x @ self.coef.T + self.intercept)
         columns = [library.index(c) for c in self.categories]
         meaning = KNN_WEIGHT * knn[:, columns] + (1 - KNN_WEIGHT) * logistic
-        words = self._lexical(texts)
         return np.sqrt(meaning * words), nearest
 
 
@@ -317,11 +319,9 @@ def _save(path: Path, heads: Heads) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(
-                handle,
-                **{name: getattr(heads, name) for name in _ARRAYS},
-                **{name: np.array(getattr(heads, name), dtype=str) for name in _STRINGS},
-            )
+            arrays: dict[str, Any] = {name: getattr(heads, name) for name in _ARRAYS}
+            arrays |= {name: np.array(getattr(heads, name), dtype=str) for name in _STRINGS}
+            np.savez(handle, **arrays)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
@@ -439,9 +439,20 @@ class SemanticClassifier:
 
     name = "semantic"
 
-    def __init__(self, exemplars_dir: Path, encoder: MiniLMEncoder, cache_dir: Path | None):
+    def __init__(
+        self,
+        exemplars_dir: Path,
+        encoder: MiniLMEncoder,
+        cache_dir: Path | None,
+        floor: float = 0.0,
+    ):
         self.exemplars_dir = exemplars_dir
         self.encoder = encoder
+        # Below this no category's score can matter to the policy (its lowest review tier).
+        # The words view bounds the score from above, so a comment whose bound is under the
+        # floor skips the encoder: its decision is the same, faster. Its scores are then
+        # those upper bounds and it has no nearest exemplar. 0: always encode.
+        self.floor = floor
         self.exemplars = load_exemplars(exemplars_dir)  # ConfigError names file and line
         self.hash = library_hash(exemplars_dir, encoder.version)
         self.version = f"{encoder.version}/heads-{self.hash[:12]}"
@@ -520,8 +531,14 @@ class SemanticClassifier:
             for window in windows(clean):
                 segments.append(window)
                 owner.append(i)
-        x = self.encoder.encode(segments)
-        probs, near = heads.score(x, segments)
+        words = heads.words(segments)
+        probs = np.sqrt(words)  # upper bounds, replaced below wherever the encoder runs
+        encode = np.flatnonzero(probs.max(axis=1) >= self.floor)
+        near: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if len(encode):
+            x = self.encoder.encode([segments[i] for i in encode])
+            probs[encode], near = heads.score(x, words[encode])
+        position = {int(seg): row for row, seg in enumerate(encode)}
         owners = np.array(owner)
         verdicts = []
         for i in range(len(texts)):
@@ -529,10 +546,12 @@ class SemanticClassifier:
             scores = {
                 score_key(c): float(probs[rows, k].max()) for k, c in enumerate(heads.categories)
             }
+            encoded = [position[int(r)] for r in rows if int(r) in position]
             nearest = {}
             for category, (index, sim) in near.items():
-                best = rows[int(sim[rows].argmax())]
-                nearest[category] = (heads.texts[int(index[best])], round(float(sim[best]), 3))
+                best = encoded[int(np.argmax(sim[encoded]))] if encoded else None
+                if best is not None:
+                    nearest[category] = (heads.texts[int(index[best])], round(float(sim[best]), 3))
             verdicts.append(Verdict(scores, (), self.name, self.version, nearest))
         return verdicts
 

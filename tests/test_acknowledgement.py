@@ -356,7 +356,7 @@ def test_digest_window_is_right_in_summer_time(tmp_path, make_pipeline):
     june_monday = datetime(2026, 6, 15, 6, 30, tzinfo=UTC)  # 07:30 BST
     clock = Clock(june_monday)
     platform = one_comment("this school is sh!t", at=june_monday)
-    pipeline, desk = build(tmp_path, platform, make_pipeline, clock)
+    pipeline, _ = build(tmp_path, platform, make_pipeline, clock)
     pipeline.run_once()
     clock.now = datetime(2026, 6, 15, 7, 5, tzinfo=UTC)  # 08:05 BST
     pipeline.housekeeping()

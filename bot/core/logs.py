@@ -76,7 +76,7 @@ class _RedactingFilter(logging.Filter):
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (tests swap it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from typing import Any, cast
 
 from matplotlib.figure import Figure
 
@@ -50,7 +51,7 @@ def week_label(week: Week) -> str:
 def _figure() -> Figure:
     import matplotlib
 
-    matplotlib.rcParams.update(RC)
+    cast(Any, matplotlib.rcParams).update(RC)
     return Figure(figsize=(6.8, 1.95), layout="constrained")
 
 

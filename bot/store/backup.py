@@ -215,7 +215,9 @@ def prune_backups(directory: Path, keep: int) -> list[Path]:
     removed: list[Path] = []
     by_kind: dict[str, list[Path]] = {}
     for path in list_backups(directory):
-        by_kind.setdefault(NAME.match(path.name)["kind"], []).append(path)
+        match = NAME.match(path.name)
+        if match:
+            by_kind.setdefault(match["kind"], []).append(path)
     for paths in by_kind.values():
         for old in paths[: max(0, len(paths) - keep)]:
             for doomed in (old, sidecar(old)):
