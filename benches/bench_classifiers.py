@@ -6,7 +6,12 @@ Measured side by side in one run:
 2. toxicity: a bert-base-sized Detoxify checkpoint (random weights; speed does not depend on
    them), naive one-at-a-time `Detoxify.predict` against modbot's batched path, with the
    largest score difference between the two (skipped, and said so in the JSON, where torch and
-   Detoxify are not installed: they are the optional extra modbot[detoxify]).
+   Detoxify are not installed: they are the optional extra modbot[detoxify]);
+3. judgement: the whole judgement as the bot runs it (normalisation, rules, the semantic
+   layer's words view, sentence encoder and heads, the toxicity backend), batched as a poll
+   round is, on school comments (tests/data: the school set and the judgement splits), against
+   better-profanity's `contains_profanity` and alt-profanity-check's `predict_prob` on the same
+   comments in the same run.
 The last line printed is one JSON object with every figure."""
 
 from __future__ import annotations
@@ -192,6 +197,109 @@ def bench_toxicity(texts: list[str]) -> dict:
     }
 
 
+def judgement_comments() -> list[str]:
+    """School comments: what modbot reads (the judgement splits are written as comments on a
+    school's page, with the voices and lengths of real ones)."""
+    texts = school_comments()
+    for name in ("dev", "test"):
+        path = REPO_ROOT / "tests" / "data" / "judgement" / f"{name}.jsonl"
+        if path.exists():
+            texts += [json.loads(line)["text"] for line in path.read_text().splitlines() if line]
+    return texts
+
+
+def bench_reference_encoder(rounds: list[list[str]]) -> dict:
+    """The same encoder in transformers + torch (fp32, length-sorted batches of 16, as ours),
+    for comparison, where torch is installed."""
+    if "torch" in detoxify_missing():
+        return {"reference_encoder_skipped": "torch not installed"}
+    import torch
+    import transformers
+
+    from classifiers.model_store import packaged_encoder_dir
+
+    folder = str(packaged_encoder_dir())
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    model = transformers.AutoModel.from_pretrained(folder).eval()
+
+    def encode(batch: list[str]) -> None:
+        ordered = sorted(batch, key=len)
+        with torch.inference_mode():
+            for i in range(0, len(ordered), 16):
+                inputs = tokenizer(
+                    ordered[i : i + 16],
+                    padding=True,
+                    truncation=True,
+                    max_length=256,
+                    return_tensors="pt",
+                )
+                model(**inputs)
+
+    encode(rounds[0][:32])
+    start = time.perf_counter()
+    for batch in rounds:
+        encode(batch)
+    rate = sum(len(b) for b in rounds) / (time.perf_counter() - start)
+    return {"reference_torch_encoder_comments_per_s": round(rate, 1)}
+
+
+def bench_judgement(texts: list[str], round_size: int = 256) -> dict:
+    from better_profanity import profanity
+    from profanity_check import predict_prob
+
+    from bot.app import build_classifier
+    from bot.config.settings import load_settings
+
+    settings = load_settings()
+    settings = settings.model_copy(
+        update={"classifiers": settings.classifiers.model_copy(update={"semantic": True})}
+    )
+    classifiers = build_classifier(settings)  # loads the encoder and heads (trains if needed)
+    print(f"judgement layers: {classifiers.layers}", file=sys.stderr)
+    if classifiers.semantic is None or not classifiers.semantic.active:
+        raise SystemExit("the semantic layer did not load: see the error above")
+    judge = classifiers.combined
+    judge.classify(texts[:round_size])  # warm: first-call set-up is not throughput
+    rounds = [texts[i : i + round_size] for i in range(0, len(texts), round_size)]
+    start = time.perf_counter()
+    for batch in rounds:
+        judge.classify(batch)
+    ours = len(texts) / (time.perf_counter() - start)
+    heads = classifiers.semantic.classifier.load()
+    floor = classifiers.semantic.classifier.floor
+    skipped = float((heads.words(texts).max(axis=1) ** 0.5 < floor).mean())
+
+    profanity.load_censor_words()
+    start = time.perf_counter()
+    for text in texts:
+        profanity.contains_profanity(text)
+    better = len(texts) / (time.perf_counter() - start)
+    predict_prob(texts[:10])
+    start = time.perf_counter()
+    for batch in rounds:
+        predict_prob(batch)
+    check = len(texts) / (time.perf_counter() - start)
+    encoder = classifiers.semantic.classifier.encoder
+    start = time.perf_counter()
+    for batch in rounds:
+        encoder.encode(batch)
+    numpy_encoder = len(texts) / (time.perf_counter() - start)
+    return {
+        **bench_reference_encoder(rounds),
+        "numpy_encoder_comments_per_s": round(numpy_encoder, 1),
+        "judgement_comments": len(texts),
+        "judgement_round_size": round_size,
+        "judgement_layers": classifiers.layers,
+        "judgement_encoder_skipped_fraction": round(skipped, 3),
+        "judgement_comments_per_s": round(ours, 1),
+        "better_profanity_comments_per_s": round(better, 1),
+        "profanity_check_comments_per_s": round(check, 1),
+        "judgement_vs_better_profanity": round(ours / better, 2),
+        "cpus": os.cpu_count(),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+    }
+
+
 def main() -> None:
     n_rules = int(os.environ.get("BENCH_RULES_COMMENTS", "50000"))
     n_tox = int(os.environ.get("BENCH_TOXICITY_COMMENTS", "256"))
@@ -206,6 +314,9 @@ def main() -> None:
     else:
         print(f"toxicity: {n_tox} comments on a bert-base-sized model...", file=sys.stderr)
         results.update(bench_toxicity(comments(n_tox)[::-1]))
+    texts = judgement_comments()
+    print(f"judgement: {len(texts)} school comments, whole judgement...", file=sys.stderr)
+    results.update(bench_judgement(texts))
     for key, value in results.items():
         print(f"  {key}: {value}", file=sys.stderr)
     print(json.dumps(results))

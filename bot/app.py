@@ -81,6 +81,7 @@ def build_semantic(settings: Settings) -> SemanticLayer | None:
             settings.path(settings.classifiers.exemplars_dir),
             MiniLMEncoder(models_dir),
             models_dir / "semantic",
+            floor=min(t.review for t in settings.policy.semantic_tiers.values()),
         )
     )
     layer.load()

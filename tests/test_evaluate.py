@@ -78,3 +78,56 @@ def test_reads_the_davidson_csv():
     examples, _ = read_examples(Path(DAVIDSON))
     assert len(examples) > 20_000
     assert {e.label for e in examples} == {"allow", "hide"}
+
+
+class Replay:
+    """Verdicts fixed in advance: what the report does with them is under test, not a model."""
+
+    name = version = "replay"
+
+    def __init__(self, verdicts):
+        self.verdicts = verdicts
+
+    def classify(self, texts):
+        return [self.verdicts[t] for t in texts]
+
+
+def test_each_miss_is_listed_with_its_nearest_exemplars():
+    from bot.config.settings import Policy
+    from bot.core.models import Verdict
+    from bot.moderation.evaluate import Example, report
+
+    near = {
+        "harmless": ("absolutely killing it on sports day", 0.71),
+        "self_harm": ("wish I could sleep and never wake up", 0.52),
+    }
+    verdicts = {
+        "so tired of being alive": Verdict({"semantic:self_harm": 0.1}, nearest=near),
+        "lovely concert": Verdict({"semantic:self_harm": 0.01}, nearest=near),
+    }
+    examples = [
+        Example("so tired of being alive", "escalate", "self_harm"),
+        Example("lovely concert", "allow", "harmless"),
+    ]
+    result = run(examples, Replay(verdicts), Policy())
+    text = report(result, Policy())
+    assert "Misses: 1 (with the nearest exemplars)" in text
+    assert "[escalate/self_harm -> allow: -] so tired of being alive" in text
+    assert 'nearest (harmless): "absolutely killing it on sports day" (0.71)' in text
+    assert 'nearest self_harm: "wish I could sleep and never wake up" (0.52)' in text
+    quiet = report(result, Policy(), max_misses=0)
+    assert "Misses: 1" in quiet and "so tired of being alive" not in quiet
+
+
+def test_an_escalation_without_hiding_counts_as_escalated_not_taken_down():
+    from bot.config.settings import Policy
+    from bot.core.models import Verdict
+    from bot.moderation.evaluate import Example
+
+    tier = Policy().semantic_tier("grooming")
+    middle = Verdict({"semantic:grooming": (tier.act + tier.review) / 2})
+    examples = [Example("which bus does she get home", "escalate", "grooming")]
+    result = run(examples, Replay({examples[0].text: middle}), Policy())
+    rates = headline(result)
+    assert rates["safeguarding_escalated"] == 1.0
+    assert rates["harmful_caught"] == 0.0

@@ -197,6 +197,8 @@ def evaluate(ctx: click.Context, data: Path, limit: int, max_misses: int) -> Non
 
     settings = _settings(ctx)
     classifiers = _classifiers(ctx, settings)
+    if classifiers.semantic is not None:
+        classifiers.semantic.classifier.floor = 0.0  # encode every comment: misses get reasons
     examples, problems = read_examples(data)
     for problem in problems:
         click.echo(problem, err=True)
