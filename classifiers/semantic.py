@@ -1,20 +1,24 @@
-"""The semantic layer: what a comment means, not which words it uses.
+"""The semantic layer: what a comment means, not only which words it uses.
 
 Rules cover exact patterns and evasion; paraphrase ("so tired of being alive", "been saving up
-my mum's tablets") needs a model of meaning. Each comment is embedded by the sentence encoder
-(classifiers/encoder.py) and scored by one logistic-regression head per category, trained on
-the exemplar library in `config/exemplars/*.yaml`: a category's own examples are the positives;
-every other category's, and harmless.yaml's hard negatives, are the negatives.
+my mum's tablets") needs a model of meaning. Each category has a head trained on the exemplar
+library in `config/exemplars/*.yaml`: a category's own examples are the positives; every other
+category's, and the harmless files' hard negatives, are the negatives. A head has two views of
+the same library, and the score is their geometric mean (see Heads): meaning (the sentence
+encoder, classifiers/encoder.py: nearest exemplars plus a logistic regression) and words (a
+logistic regression on tf-idf n-grams).
 
 - Reproducible: training is deterministic, and the layer's version is a hash of the exemplar
-  files, the encoder's weights and this file's HEAD_VERSION. Heads are cached in
-  `models_dir/semantic/` under that hash, so editing an exemplar file retrains at next start.
+  files, the encoder's weights and this file's HEAD_VERSION. Heads are cached (0600) in
+  `models_dir/semantic/` and the user's cache under that hash, so editing an exemplar file
+  retrains at next start, re-encoding only the lines that changed.
 - Explainable: for every category the verdict carries the nearest exemplar and its cosine
   similarity, so a reason can read "close in meaning to: 'wish I could sleep and never wake up'
   (0.83)".
-- Bad input: long comments are read in overlapping windows (the encoder sees 256 tokens at a
-  time) and the highest score counts; empty, emoji-only, right-to-left and zero-width text are
-  scored like any other.
+- Fast where it can be: the words view bounds the score from above, so a comment no tier could
+  act on skips the encoder (`floor`), with the same decision.
+- Bad input: long comments are read two sentences at a time and the highest score counts;
+  empty, emoji-only, right-to-left and zero-width text are scored like any other.
 - Failure: a missing or tampered model file raises ModelError at load; `SemanticLayer` logs it
   loudly and returns empty verdicts, so the rules (which always run) decide alone, and the
   layer's description says it is off."""
