@@ -17,7 +17,11 @@ SMALL_SCENARIO = TESTS / "scenarios" / "small.jsonl"
 
 
 def example_data() -> dict:
-    return tomllib.loads(EXAMPLE_CONFIG.read_text())
+    """The example configuration, rules-only: tests of the rules and the workflow must not
+    depend on the model of meaning (tests/test_semantic*.py and test_judgement.py use it)."""
+    data = tomllib.loads(EXAMPLE_CONFIG.read_text())
+    data["classifiers"] = {**data.get("classifiers", {}), "semantic": False}
+    return data
 
 
 def write_config(folder: Path) -> Path:
@@ -32,7 +36,9 @@ def write_config(folder: Path) -> Path:
         .replace('rules_dir = "rules"', f'rules_dir = "{base}/rules"')
         .replace('templates_dir = "templates"', f'templates_dir = "{base}/templates"')
         .replace('outbox_dir = "../var/outbox"', f'outbox_dir = "{folder}/outbox"')
-        .replace('backend = "auto"', f'backend = "none"\nexemplars_dir = "{base}/exemplars"')
+        .replace('backend = "auto"', 'backend = "none"')
+        .replace('semantic = true', 'semantic = false')
+        .replace('exemplars_dir = "exemplars"', f'exemplars_dir = "{base}/exemplars"')
     )
     path = folder / "modbot.toml"
     path.write_text(text)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from bot.config.settings import REPO_ROOT
 from bot.faces.cli import EXIT_PARTIAL, cli
+from tests.conftest import write_config
 
 
 def run_modbot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -23,7 +24,7 @@ def run_modbot(*args: str, stdin: str | None = None) -> subprocess.CompletedProc
     )
 
 
-def test_check_prints_one_json_line_per_input_line_in_order():
+def test_check_prints_one_json_line_per_input_line_in_order(tmp_path):
     lines = [
         {"id": "a", "text": "Well done Penistone Grammar!"},
         {"id": "b", "text": "k1ll urself"},
@@ -38,7 +39,8 @@ def test_check_prints_one_json_line_per_input_line_in_order():
         + "\n".join(json.dumps(x) for x in lines[3:])
         + "\n"
     )
-    result = run_modbot("check", stdin=stdin)
+    rules_only = write_config(tmp_path)  # the rules' decisions, not the model's
+    result = run_modbot("--config", str(rules_only), "check", stdin=stdin)
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == EXIT_PARTIAL
     assert [o.get("id") for o in out] == ["a", "b", "c", None, "d", "e", 6]

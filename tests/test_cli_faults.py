@@ -39,7 +39,7 @@ def free_port() -> int:
 
 def config(tmp_path: Path, smtp_port: int | None = None, templates: Path | None = None) -> Path:
     path = write_config(tmp_path)
-    text = path.read_text().replace("[classifiers]", "[classifiers]\nsemantic = false")
+    text = path.read_text()  # write_config: rules only (semantic = false)
     text = text.replace('mode = "shadow"', 'mode = "enforce"')
     if smtp_port:
         text = text.replace('mode = "outbox"', 'mode = "smtp"')

@@ -225,7 +225,7 @@ class Classifiers(_Strict):
     rules_dir: Path = Path("rules")
     batch_size: int = Field(default=32, ge=1, le=1024)
     int8: bool = False
-    semantic: bool = False  # the sentence-encoder layer beside the rules (classifiers/semantic.py)
+    semantic: bool = True  # the sentence-encoder layer beside the rules (classifiers/semantic.py)
     exemplars_dir: Path = Path("exemplars")  # its exemplar library, readable and editable
 
 
