@@ -177,12 +177,13 @@ class SemanticTier(_Strict):
 
 # Chosen by measurement on tests/data/judgement/dev.jsonl, never on test (see
 # benches/tune_semantic_tiers.py): on dev, act 0.62 hid 81% of harmful comments with 2.0% of
-# harmless ones hidden (rules included); review 0.35 escalated 97% of safeguarding comments,
-# asking the DSL to look at 4% of harmless ones. Identity hate sits beside counter-speech
-# ("immigrants ruin schools? not ours"), so the model alone hides it only when very sure.
+# harmless ones hidden (rules included); review 0.40 escalated 96% of safeguarding comments,
+# asking the DSL to look at 3.6% of harmless ones (0.35 would escalate 97% for 4.1%).
+# Identity hate sits beside counter-speech ("immigrants ruin schools? not ours"), so the model
+# alone hides it only when very sure.
 SEMANTIC_TIERS = {
-    "default": SemanticTier(act=0.62, review=0.35),
-    "identity_hate": SemanticTier(act=0.90, review=0.35),
+    "default": SemanticTier(act=0.62, review=0.40),
+    "identity_hate": SemanticTier(act=0.90, review=0.40),
 }
 
 
