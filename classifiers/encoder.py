@@ -203,7 +203,7 @@ class MiniLMEncoder:
     dim = 384
 
     def __init__(
-        self, models_dir: Path | None = None, batch_size: int = 64, workers: int | None = None
+        self, models_dir: Path | None = None, batch_size: int = 16, workers: int | None = None
     ):
         self.models_dir = models_dir
         self.batch_size = batch_size
