@@ -121,7 +121,7 @@ def build_pipeline(
                     error=str(exc),
                 )
     executor = Executor(store, settings, notice_templates(settings))
-    desk = build_desk(settings, store, database, layers=classifiers.backend_description)
+    desk = build_desk(settings, store, database, layers=classifiers.layers)
     pipeline = Pipeline(settings, store, classifiers.combined, connectors, executor, desk=desk)
     pipeline.housekeeping = Housekeeping(desk, build_sender(settings, desk, outbox))
     return pipeline, classifiers

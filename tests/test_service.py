@@ -24,7 +24,14 @@ def test_second_copy_is_refused(tmp_path):
 
 def test_run_forever_polls_and_stops_on_request(sandbox, make_pipeline):
     pipeline = make_pipeline(sandbox)
-    stopper = threading.Thread(target=lambda: (_wait_for_polls(pipeline), pipeline.stop.set()))
+
+    def stop_when_done() -> None:
+        try:
+            _wait_for_polls(pipeline)
+        finally:  # whatever happens while watching, the service is told to stop
+            pipeline.stop.set()
+
+    stopper = threading.Thread(target=stop_when_done)
     stopper.start()
     run_forever(pipeline)
     stopper.join()
@@ -32,13 +39,20 @@ def test_run_forever_polls_and_stops_on_request(sandbox, make_pipeline):
     assert sandbox.comment("c2").hidden
 
 
-def _wait_for_polls(pipeline, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = pipeline.store.rows("select count(*) as n from comments where status = 'done'")
-        if rows[0]["n"] == 7:
-            return
-        time.sleep(0.05)
+def _wait_for_polls(pipeline, timeout: float = 120) -> None:
+    """Watch through a connection of its own: the service's is busy in another thread."""
+    from bot.store import Store
+
+    watcher = Store(pipeline.store.path)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = watcher.rows("select count(*) as n from comments where status = 'done'")
+            if rows[0]["n"] == 7:
+                return
+            time.sleep(0.05)
+    finally:
+        watcher.close()
 
 
 def test_sigterm_stops_modbot_run_cleanly(tmp_path):
