@@ -3,10 +3,14 @@ folder, and the sandbox platform as the backend (like errbot's in-memory test ba
 
 from __future__ import annotations
 
+import email
+import socket
 import tomllib
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from bot.app import Classifiers, build_classifier, build_pipeline
 from bot.config.settings import EXAMPLE_CONFIG, Settings, parse_settings
@@ -37,7 +41,7 @@ def write_config(folder: Path) -> Path:
         .replace('templates_dir = "templates"', f'templates_dir = "{base}/templates"')
         .replace('outbox_dir = "../var/outbox"', f'outbox_dir = "{folder}/outbox"')
         .replace('backend = "auto"', 'backend = "none"')
-        .replace('semantic = true', 'semantic = false')
+        .replace("semantic = true", "semantic = false")
         .replace('exemplars_dir = "exemplars"', f'exemplars_dir = "{base}/exemplars"')
     )
     path = folder / "modbot.toml"
@@ -103,3 +107,41 @@ def make_pipeline(tmp_path, rules_only):
         return pipeline
 
     return build
+
+
+class Clock:
+    """A clock the test moves by hand (modbot takes its time from `store.now`)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Sink:
+    """aiosmtpd handler: keeps every message a real local SMTP server is sent."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback: yields (sink, port)."""
+    port = free_port()
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()

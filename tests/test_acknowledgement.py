@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
@@ -20,41 +19,7 @@ from bot.notify.email import SmtpMailer
 from bot.notify.links import LinkRefused, sign, verify
 from bot.safeguarding.escalations import evidence, export
 from connectors.sandbox import SandboxPlatform
-from tests.conftest import make_settings, write_config
-
-
-class Clock:
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Sink:
-    """aiosmtpd handler: keeps every message it is sent."""
-
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    import socket
-
-    with socket.socket() as probe:  # a free port on loopback
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
-
+from tests.conftest import Clock, make_settings, write_config
 
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 

@@ -4,11 +4,9 @@ runs with a file-size limit (RLIMIT_FSIZE), so the kernel refuses its writes."""
 
 from __future__ import annotations
 
-import email
 import resource
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,24 +15,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import write_config
+from tests.conftest import Sink, free_port, write_config
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="uses Linux resource limits")
-
-
-class Sink:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def config(tmp_path: Path, smtp_port: int | None = None, templates: Path | None = None) -> Path:

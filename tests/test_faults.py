@@ -12,49 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.config.settings import EXAMPLE_CONFIG, REPO_ROOT, parse_settings
 from bot.notify.email import SmtpMailer
 from connectors.sandbox import SandboxPlatform
-from tests.conftest import example_data
+from tests.conftest import Clock, example_data, free_port
 
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 THREAT = "im bringing a knife to school tomorrow and stabbing someone"
 DISCLOSURE = "my dad hits me every night and i am scared to go home"
-
-
-class Clock:
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Sink:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    port = free_port()
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
 
 
 def platform_with(*texts: str, at: datetime = MONDAY) -> SandboxPlatform:

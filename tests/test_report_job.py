@@ -4,13 +4,10 @@ is down and then up."""
 
 from __future__ import annotations
 
-import email
-import socket
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.app import Classifiers, build_pipeline
 from bot.config.settings import EXAMPLE_CONFIG, parse_settings
@@ -26,7 +23,7 @@ from bot.store.records import MessageKind
 from classifiers.base import Combined
 from classifiers.rules import RulesClassifier
 from connectors.sandbox import SandboxConnector, SandboxPlatform
-from tests.conftest import example_data
+from tests.conftest import Clock, example_data
 
 try:  # WeasyPrint loads Pango from the system when imported
     import weasyprint  # noqa: F401
@@ -48,14 +45,6 @@ COMMENTS = [
     "f u c k off",
     "i want to die, nobody likes me",
 ]
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def job_settings(tmp: Path, send_to_governors: bool = True, smtp_port: int | None = None):
@@ -208,27 +197,6 @@ def test_governors_only_when_the_school_says_so():
     data["report"] = {"governors": GOVERNORS, "send_to_governors": False}
     settings = parse_settings(data, EXAMPLE_CONFIG)
     assert [p.name for p in recipients(settings)] == ["Sarah Linton"]
-
-
-class Sink:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
 
 
 def sender(store: Store, settings) -> OutboxSender:
