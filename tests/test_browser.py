@@ -128,12 +128,24 @@ def emulate(driver, width: int, height: int) -> None:
 
 def click_and_wait(driver, element) -> None:
     """Click (a submit button or a link) and wait for the next page to replace this one."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = by_css(driver, "html")
     element.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+    def replaced(driver) -> bool:
+        # Chromium answers a lookup of a node from the page being torn down either with a
+        # stale-element error or, mid-navigation, with "does not belong to the document":
+        # both mean the old page has gone.
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            return driver.execute_script("return document.readyState") == "complete"
+        return False
+
+    # A script run while the next page loads may fail too: that is a retry, not a failure.
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(replaced)
 
 
 def quit_browser(driver) -> None:
