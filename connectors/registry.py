@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config.settings import Account, Settings, read_token
+from bot.config.settings import Account, SchoolSettings, read_token
 from bot.core.errors import ConfigError
 from bot.core.logs import register_secret
 from connectors.base import Connector
 from connectors.sandbox import SandboxConnector, SandboxPlatform
 
 
-def sandbox_state_file(settings: Settings, account: Account, database: Path) -> Path:
+def sandbox_state_file(settings: SchoolSettings, account: Account, database: Path) -> Path:
     return database.with_name(f"{database.stem}.sandbox-{account.account_id}.json")
 
 
-def build_connector(settings: Settings, account: Account, database: Path) -> Connector:
+def build_connector(settings: SchoolSettings, account: Account, database: Path) -> Connector:
     if account.platform == "sandbox":
         assert account.scenario is not None  # the settings refuse a sandbox without one
         platform = SandboxPlatform.from_scenario(

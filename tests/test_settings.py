@@ -116,3 +116,66 @@ def test_not_toml_is_a_clear_error(tmp_path):
     bad.write_text("[school\nname = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(bad)
+
+
+# --- the two halves: a school's file and a shared deployment file ------------------------------
+def split_example(tmp_path, move=("email", "classifiers", "storage", "backup"), extra=""):
+    """The example config cut in two: the school's file (people, accounts, policy) naming a
+    deployment file (storage, SMTP, models) in another folder."""
+    school, deployment, section = [], [], None
+    config = EXAMPLE_CONFIG.parent
+    for line in EXAMPLE_CONFIG.read_text().splitlines():
+        if line.startswith("["):
+            section = line.strip("[] ").split("]")[0].split("#")[0].strip()
+        line = line.replace('"sandbox/', f'"{config}/sandbox/')
+        line = line.replace('templates_dir = "', f'templates_dir = "{config}/')
+        (deployment if section in move else school).append(line)
+    (tmp_path / "school").mkdir()
+    (tmp_path / "server").mkdir()
+    top = 'deployment_file = "../server/deployment.toml"\n'
+    (tmp_path / "school" / "modbot.toml").write_text(top + "\n".join(school) + "\n")
+    (tmp_path / "server" / "deployment.toml").write_text("\n".join(deployment) + "\n" + extra)
+    return tmp_path / "school" / "modbot.toml"
+
+
+def test_a_school_file_can_name_a_shared_deployment_file(tmp_path):
+    settings = load_settings(split_example(tmp_path))
+    whole = load_settings(EXAMPLE_CONFIG)
+    assert settings.email.mode == whole.email.mode and settings.school == whole.school
+    # the deployment file's relative paths are relative to it, not to the school's file
+    server = (tmp_path / "server").resolve()
+    assert settings.path(settings.storage.database) == (server / "../var/modbot.db").resolve()
+    assert settings.path(settings.classifiers.rules_dir) == server / "rules"
+    assert settings.deployment.storage == settings.storage
+    assert settings.deployment_file == server / "deployment.toml"
+
+
+def test_a_school_setting_in_the_deployment_file_is_named_with_that_file(tmp_path):
+    school = split_example(tmp_path, extra="[policy]\nhide_threshold = 0.5\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(school)
+    assert info.value.problems[0].startswith("policy: not a deployment setting")
+    assert str(tmp_path / "server" / "deployment.toml") in str(info.value)
+
+
+def test_a_section_in_both_files_is_refused(tmp_path):
+    school = split_example(tmp_path, move=("classifiers", "storage", "backup"))
+    (tmp_path / "server" / "deployment.toml").write_text(
+        (tmp_path / "server" / "deployment.toml").read_text() + '\n[email]\nmode = "outbox"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(school)
+    deployment = tmp_path.resolve() / "server" / "deployment.toml"
+    assert info.value.problems == [
+        f"email: set here and in the deployment file {deployment}; keep it in one"
+    ]
+
+
+def test_a_bad_value_in_the_deployment_file_names_that_file_and_key(tmp_path):
+    school = split_example(tmp_path)
+    path = tmp_path / "server" / "deployment.toml"
+    path.write_text(path.read_text().replace("batch_size = 32", "batch_size = 0"))
+    with pytest.raises(ConfigError) as info:
+        load_settings(school)
+    assert info.value.problems[0].startswith("classifiers.batch_size:")
+    assert str(path.resolve()) in str(info.value)

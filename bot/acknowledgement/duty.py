@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.config.settings import Person, Settings
+from bot.config.settings import Person, SchoolSettings
 from bot.store import Store
 
 
@@ -18,14 +18,14 @@ class Duty:
     note: str = ""
 
 
-def on_leave(settings: Settings, store: Store, name: str, day: date) -> bool:
+def on_leave(settings: SchoolSettings, store: Store, name: str, day: date) -> bool:
     for leave in settings.acknowledgement.leave:
         if leave.name == name and leave.start <= day <= leave.end:
             return True
     return store.items.on_recorded_leave(name, day)
 
 
-def who_is_on_duty(settings: Settings, store: Store, day: date) -> Duty:
+def who_is_on_duty(settings: SchoolSettings, store: Store, day: date) -> Duty:
     admins = list(settings.administrators)
     weeks = (day - settings.acknowledgement.rota_start).days // 7
     shift = weeks % len(admins)
@@ -39,7 +39,7 @@ def who_is_on_duty(settings: Settings, store: Store, day: date) -> Duty:
 
 
 def add_leave(
-    store: Store, settings: Settings, name: str, start: date, end: date, by: str = ""
+    store: Store, settings: SchoolSettings, name: str, start: date, end: date, by: str = ""
 ) -> None:
     """Record leave for an administrator, the DSL, the deputy or SLT."""
     if name not in settings.people():
@@ -60,6 +60,8 @@ def add_leave(
         )
 
 
-def available(settings: Settings, store: Store, people: list[Person], day: date) -> list[Person]:
+def available(
+    settings: SchoolSettings, store: Store, people: list[Person], day: date
+) -> list[Person]:
     """Those of `people` not on leave that day, in order."""
     return [p for p in people if not on_leave(settings, store, p.name, day)]

@@ -249,7 +249,40 @@ class Report(_Strict):
     send_at: time = time(7, 0)  # school time, on the first working day of the month
 
 
-class Settings(_Strict):
+class _FromFile(_Strict):
+    """Where the settings were read from: relative paths are relative to that file."""
+
+    source: Path | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source.parent if self.source else REPO_ROOT / "config"
+
+    def path(self, value: Path) -> Path:
+        """Relative paths in the file are relative to the file itself."""
+        return value if value.is_absolute() else (self.base_dir / value).resolve()
+
+
+# The two halves of a configuration. A school's people, calendar and policy are the school's
+# to change; storage, email delivery and models are the server's. Components take the half
+# they need, so the acknowledgement clock cannot reach SMTP and the mailer cannot read a
+# rota. One file may hold both, or a school file names a shared `deployment_file` (a trust
+# running several schools on one server keeps one).
+DEPLOYMENT_SECTIONS = ("email", "classifiers", "storage", "backup")
+
+
+class DeploymentSettings(_FromFile):
+    """Storage, SMTP, models and backups: the server's half."""
+
+    email: Email = Email()
+    classifiers: Classifiers = Classifiers()
+    storage: Storage = Storage()
+    backup: BackupSettings = BackupSettings()
+
+
+class SchoolSettings(_FromFile):
+    """People, accounts, calendar, policy, safeguarding, notices and reports: the school's half."""
+
     school: School
     administrators: list[Person]
     dsl: Person
@@ -260,13 +293,8 @@ class Settings(_Strict):
     calendar: Calendar = Calendar()
     acknowledgement: Acknowledgement = Acknowledgement()
     safeguarding: Safeguarding = Safeguarding()
-    email: Email = Email()
-    classifiers: Classifiers = Classifiers()
-    storage: Storage = Storage()
-    backup: BackupSettings = BackupSettings()
     notices: Notices = Notices()
     report: Report = Report()
-    source: Path | None = None
 
     @field_validator("administrators")
     @classmethod
@@ -281,7 +309,7 @@ class Settings(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _leave_names_known(self) -> Settings:
+    def _leave_names_known(self) -> SchoolSettings:
         names = set(self.people())
         for i, leave in enumerate(self.acknowledgement.leave):
             if leave.name not in names:
@@ -308,14 +336,6 @@ class Settings(_Strict):
             raise ValueError(f"account listed twice: {', '.join(dupes)}")
         return value
 
-    @property
-    def base_dir(self) -> Path:
-        return self.source.parent if self.source else REPO_ROOT / "config"
-
-    def path(self, value: Path) -> Path:
-        """Relative paths in the file are relative to the file itself."""
-        return value if value.is_absolute() else (self.base_dir / value).resolve()
-
     def school_calendar(self, nation: str | None = None):
         from bot.acknowledgement.calendar import Closure, SchoolCalendar
 
@@ -333,6 +353,19 @@ class Settings(_Strict):
             if acct.key == key:
                 return acct
         raise KeyError(key)
+
+
+class Settings(SchoolSettings, DeploymentSettings):
+    """Both halves, as the bot runs: the faces and the wiring (bot/app.py) hold this and hand
+    each component its half."""
+
+    deployment_file: Path | None = None  # where the deployment half was read from, if apart
+
+    @property
+    def deployment(self) -> DeploymentSettings:
+        return DeploymentSettings.model_validate(
+            {k: getattr(self, k) for k in (*DEPLOYMENT_SECTIONS, "source")}
+        )
 
 
 def read_token(
@@ -409,12 +442,66 @@ def load_settings(
     path: str | Path | None = None, environ: dict[str, str] | None = None
 ) -> Settings:
     source = config_path(path)
+    data = _read_toml(source)
+    if "deployment_file" in data:
+        data = {**data, **_deployment_half(data, source)}
+    return parse_settings(data, source, environ)
+
+
+def _read_toml(source: Path) -> dict:
     try:
         raw = source.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read configuration file: {exc.strerror}", str(source)) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"not valid TOML: {exc}", str(source)) from None
-    return parse_settings(data, source, environ)
+
+
+def _deployment_half(data: dict, source: Path) -> dict:
+    """The sections of the shared deployment file named by `deployment_file`, checked on their
+    own (so an error names that file), with its relative paths made relative to it."""
+    value = data["deployment_file"]
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("deployment_file: must be the path of a TOML file", str(source))
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else (source.parent / path).resolve()
+    both = [k for k in DEPLOYMENT_SECTIONS if k in data]
+    if both:
+        raise ConfigError(
+            [f"{k}: set here and in the deployment file {path}; keep it in one" for k in both],
+            str(source),
+        )
+    half = _read_toml(path)
+    misplaced = sorted(set(half) - set(DEPLOYMENT_SECTIONS))
+    if misplaced:
+        raise ConfigError(
+            [
+                f"{k}: not a deployment setting (a deployment file holds only "
+                f"{', '.join(DEPLOYMENT_SECTIONS)}); move it to the school's file"
+                for k in misplaced
+            ],
+            str(path),
+        )
+    try:
+        deployment = DeploymentSettings.model_validate({**half, "source": path})
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc), str(path)) from None
+    return {
+        k: _absolute_paths(getattr(deployment, k), path.parent).model_dump()
+        for k in DEPLOYMENT_SECTIONS
+        if k in half
+    } | {"deployment_file": path}
+
+
+def _absolute_paths(model: BaseModel, base: Path) -> BaseModel:
+    """A copy of `model` with every relative Path resolved against `base`."""
+    update: dict[str, object] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, Path) and not value.is_absolute():
+            update[name] = (base / value).resolve()
+        elif isinstance(value, BaseModel):
+            update[name] = _absolute_paths(value, base)
+    return model.model_copy(update=update)

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.config.settings import Settings
+from bot.config.settings import SchoolSettings
 from bot.moderation.pipeline import Pipeline
 from bot.services.acknowledgement import acknowledge
 from bot.services.actors import actor_from_config
@@ -20,7 +20,7 @@ def _excerpt(text: str | None, width: int = 70) -> str:
 
 
 def summary(
-    settings: Settings, pipeline: Pipeline, backend: str, rules: int, problems: list[str]
+    settings: SchoolSettings, pipeline: Pipeline, backend: str, rules: int, problems: list[str]
 ) -> str:
     store = pipeline.store
     rows = store.views.comments_with_decisions()
@@ -143,7 +143,7 @@ def simulate_week(
 
 
 def acknowledgement_summary(
-    settings: Settings,
+    settings: SchoolSettings,
     pipeline: Pipeline,
     counts: dict[str, int],
     outbox: Path,
@@ -191,7 +191,7 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
 
 
-def refer_and_export(pipeline: Pipeline, settings: Settings, folder: Path) -> list[Path]:
+def refer_and_export(pipeline: Pipeline, settings: SchoolSettings, folder: Path) -> list[Path]:
     """The DSL's part of the story: refer the first grooming concern to CEOP and export the
     first urgent escalation's evidence record, through the same use cases the CLI uses."""
     from bot.services import safeguarding as use

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import structlog
 
-from bot.config.settings import Account, Settings
+from bot.config.settings import Account, SchoolSettings
 from bot.core.errors import CommentGone, ConnectorError, Unsupported
 from bot.core.logs import scrub
 from bot.core.models import Action, Comment, Decision, DecisionAction, Delete, Hide, Notice
@@ -50,7 +50,7 @@ def wants_hide(decision: Decision, hide_on_escalate: bool) -> bool:
 
 
 class Executor:
-    def __init__(self, store: Store, settings: Settings, notices: NoticeTemplates):
+    def __init__(self, store: Store, settings: SchoolSettings, notices: NoticeTemplates):
         self.store = store
         self.settings = settings
         self.notices = notices

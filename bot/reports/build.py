@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.config.settings import Settings
+from bot.config.settings import SchoolSettings
 from bot.reports.figures import MonthFigures, month_figures
 from bot.reports.month import Month
 from bot.reports.render import (
@@ -26,11 +26,11 @@ class Report:
     files: ReportFiles
 
 
-def templates_dir(settings: Settings) -> Path:
+def templates_dir(settings: SchoolSettings) -> Path:
     return settings.path(settings.notices.templates_dir)
 
 
-def month_csv(store, settings: Settings, month: Month) -> str:
+def month_csv(store, settings: SchoolSettings, month: Month) -> str:
     """The month's decisions as CSV, from the same query as the figures."""
     q = Reporting(store)
     window = month.window(settings.school.tz)
@@ -45,7 +45,7 @@ def month_csv(store, settings: Settings, month: Month) -> str:
 
 
 def build_report(
-    store, settings: Settings, month: Month, folder: Path, now: datetime | None = None
+    store, settings: SchoolSettings, month: Month, folder: Path, now: datetime | None = None
 ) -> Report:
     """Compute, render and write `report-YYYY-MM.{html,pdf,csv}` into `folder` (0600)."""
     figures = month_figures(store, settings, month, now)

@@ -5,13 +5,13 @@ each month's report once, however often this runs."""
 
 from __future__ import annotations
 
-from bot.config.settings import Person, Settings
+from bot.config.settings import Person, SchoolSettings
 from bot.reports.build import Report
 from bot.reports.render import attention, period
 from bot.store.records import MessageKind, NewMessage
 
 
-def recipients(settings: Settings) -> list[Person]:
+def recipients(settings: SchoolSettings) -> list[Person]:
     people = [settings.slt]
     if settings.report.send_to_governors:
         people += [g for g in settings.report.governors if g.name != settings.slt.name]
@@ -37,7 +37,7 @@ def email_context(report: Report) -> dict:
     }
 
 
-def queue_report(store, settings: Settings, report: Report) -> list[str]:
+def queue_report(store, settings: SchoolSettings, report: Report) -> list[str]:
     """Queue the month's report for each recipient; returns who was newly queued (empty when
     every one of them already had it). A month still in progress is sent as "so far", at most
     once a day, under its own key: the full report still goes on the first working day."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config.settings import Settings
+from bot.config.settings import SchoolSettings
 from bot.core.clock import iso
 from bot.reports.identity import identity_groups
 from bot.reports.month import Month, Window
@@ -317,7 +317,7 @@ def headline(q: Reporting, window: Window) -> Headline:
 
 
 def deadlines(
-    q: Reporting, settings: Settings, window: Window, until: datetime, tz: ZoneInfo
+    q: Reporting, settings: SchoolSettings, window: Window, until: datetime, tz: ZoneInfo
 ) -> Deadlines:
     items = [i for i in q.items_due(window.lo, window.hi) if i["kind"] != "escalation"]
     in_time = late = missed = waiting = by_backup = 0
@@ -357,7 +357,9 @@ def deadlines(
     )
 
 
-def _cover(q: Reporting, settings: Settings, window: Window, tz: ZoneInfo) -> tuple[Cover, ...]:
+def _cover(
+    q: Reporting, settings: SchoolSettings, window: Window, tz: ZoneInfo
+) -> tuple[Cover, ...]:
     """Who had the items that arrived while someone was on leave (configured or recorded)."""
     first = window.start.astimezone(tz).date()
     last = (window.end - timedelta(seconds=1)).astimezone(tz).date()
@@ -468,7 +470,7 @@ def _episode_kind(event: str) -> str | None:
 
 
 def watching(
-    q: Reporting, settings: Settings, window: Window, until: datetime
+    q: Reporting, settings: SchoolSettings, window: Window, until: datetime
 ) -> tuple[AccountWatch, ...]:
     """Time each account was not being watched (token or permission problems, repeated
     platform errors) or had automatic hiding paused (the circuit breaker), from the audit
@@ -596,7 +598,7 @@ def weeks(q: Reporting, window: Window, until: datetime, tz: ZoneInfo) -> tuple[
 
 
 def account_activity(
-    q: Reporting, settings: Settings, window: Window
+    q: Reporting, settings: SchoolSettings, window: Window
 ) -> tuple[AccountActivity, ...]:
     latest = q.latest_decision_ids(window.lo, window.hi)
     rows = [r for r in q.decisions(window.lo, window.hi) if r["id"] in latest]
@@ -628,7 +630,7 @@ def account_activity(
 
 
 def month_figures(
-    store, settings: Settings, month: Month, now: datetime | None = None
+    store, settings: SchoolSettings, month: Month, now: datetime | None = None
 ) -> MonthFigures:
     """Everything the report and the dashboard show for `month`, as of `now` (default: the
     store's clock). Raises BadMonth for a month that has not started."""

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.config.settings import Settings
+from bot.config.settings import SchoolSettings
 from bot.reports.month import Month
 from bot.store.reporting import Reporting
 
 
-def first_working_day(settings: Settings, month: Month) -> date:
+def first_working_day(settings: SchoolSettings, month: Month) -> date:
     calendar = settings.school_calendar()
     day = month.first_day
     while not calendar.is_working_day(day) and day.month == month.month:
@@ -28,14 +28,14 @@ def first_working_day(settings: Settings, month: Month) -> date:
     return day
 
 
-def due_at(settings: Settings, month: Month) -> datetime:
+def due_at(settings: SchoolSettings, month: Month) -> datetime:
     """When `month`'s job may send the previous month's report."""
     return datetime.combine(
         first_working_day(settings, month), settings.report.send_at, tzinfo=settings.school.tz
     )
 
 
-def monthly_report_job(settings: Settings, store, now: datetime) -> list[str]:
+def monthly_report_job(settings: SchoolSettings, store, now: datetime) -> list[str]:
     """Write and queue last month's report if it is time and not yet done. Returns what was
     queued, e.g. ["report 2026-11 -> Sarah Linton"]; empty when there was nothing to do."""
     this_month = Month.of(now.astimezone(settings.school.tz).date())

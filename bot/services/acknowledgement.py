@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.acknowledgement.duty import add_leave
-from bot.config.settings import Settings
+from bot.config.settings import SchoolSettings
 from bot.core.clock import iso
 from bot.services.actors import Actor, Forbidden, NotFound, Role
 from bot.store import Store
@@ -71,7 +71,7 @@ def items(store: Store, actor: Actor, status: str | None) -> list[Item]:
 
 
 def record_leave(
-    store: Store, settings: Settings, actor: Actor, name: str, start: date, end: date
+    store: Store, settings: SchoolSettings, actor: Actor, name: str, start: date, end: date
 ) -> str:
     """Anyone may record their own leave; the DSL and administrators may record anyone's."""
     if name != actor.name:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.config.settings import Settings
+from bot.config.settings import SchoolSettings
 from bot.core.errors import ModbotError
 
 
@@ -39,7 +39,7 @@ class Actor:
         return self.role in (Role.ADMIN, Role.DSL)
 
 
-def actor_from_config(settings: Settings, name: str) -> Actor:
+def actor_from_config(settings: SchoolSettings, name: str) -> Actor:
     """The role the configuration gives a person: DSL and deputy are dsl, administrators
     admin, SLT slt. Anyone else is refused."""
     if name in (settings.dsl.name, settings.deputy_dsl.name):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.acknowledgement.duty import who_is_on_duty
-from bot.config.settings import Settings
+from bot.config.settings import SchoolSettings
 from bot.services.actors import Actor, Role
 from bot.store import Store
 from bot.store.records import Escalation, EscalationStatus
@@ -66,7 +66,7 @@ def excerpt(text: str | None, width: int = EXCERPT) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def today(store: Store, settings: Settings, actor: Actor) -> Today:
+def today(store: Store, settings: SchoolSettings, actor: Actor) -> Today:
     actor.require(Role.ADMIN, Role.DSL, Role.SLT)
     now = store.now()
     view = Today(now=now, unwatched=unwatched(store, settings))
@@ -136,7 +136,7 @@ class AccountView:
     problem: str | None  # why it is not being watched, in words; None when all is well
 
 
-def accounts(store: Store, settings: Settings, actor: Actor) -> list[AccountView]:
+def accounts(store: Store, settings: SchoolSettings, actor: Actor) -> list[AccountView]:
     actor.require(Role.ADMIN, Role.DSL, Role.SLT)
     breakers = {
         b["account"]: b for b in store.breakers() if b["tripped_at"] and not b["resumed_at"]
@@ -182,7 +182,7 @@ def accounts(store: Store, settings: Settings, actor: Actor) -> list[AccountView
     return out
 
 
-def unwatched(store: Store, settings: Settings) -> list[Unwatched]:
+def unwatched(store: Store, settings: SchoolSettings) -> list[Unwatched]:
     return [
         Unwatched(a.name, a.problem)
         for a in accounts(store, settings, Actor("modbot", Role.SLT))
@@ -233,7 +233,7 @@ class Rota:
         return out
 
 
-def rota(store: Store, settings: Settings, actor: Actor, days: int = 14) -> Rota:
+def rota(store: Store, settings: SchoolSettings, actor: Actor, days: int = 14) -> Rota:
     actor.require(Role.ADMIN, Role.DSL, Role.SLT)
     calendar = settings.school_calendar()
     start = calendar.local(store.now()).date()
@@ -279,7 +279,7 @@ class Numbers:
     accounts_unwatched: int
 
 
-def numbers(store: Store, settings: Settings, actor: Actor) -> Numbers:
+def numbers(store: Store, settings: SchoolSettings, actor: Actor) -> Numbers:
     """Counts only, for everyone with a dashboard: nothing a comment said, nobody's name."""
     actor.require(Role.ADMIN, Role.DSL, Role.SLT)
     escalations = store.escalations.all()

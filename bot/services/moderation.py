@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config.settings import Account, Settings
+from bot.config.settings import Account, SchoolSettings
 from bot.core.errors import CommentGone, ConnectorError, ModbotError, Unsupported
 from bot.core.logs import scrub
 from bot.core.models import Action, Ban, Unhide
@@ -119,7 +119,7 @@ def ban_requests(store: Store, actor: Actor) -> list[BanRequest]:
 # --- putting a comment back ------------------------------------------------------------------
 def restore(
     store: Store,
-    settings: Settings,
+    settings: SchoolSettings,
     database: Path,
     decision_id: int,
     actor: Actor,
@@ -218,7 +218,7 @@ def keep_hidden(store: Store, decision_id: int, actor: Actor, reason: str) -> Ou
 
 def _unhide(
     store: Store,
-    settings: Settings,
+    settings: SchoolSettings,
     database: Path,
     current: Review,
     actor: Actor,
@@ -284,7 +284,7 @@ def suggest_ban(store: Store, decision_id: int, actor: Actor, reason: str) -> Ba
 
 def decide_ban(
     store: Store,
-    settings: Settings,
+    settings: SchoolSettings,
     database: Path,
     request_id: int,
     actor: Actor,
@@ -357,7 +357,7 @@ def resume_breaker(store: Store, actor: Actor, account_key: str) -> str:
 # --- the platform call -------------------------------------------------------------------
 def _carry_out(
     store: Store,
-    settings: Settings,
+    settings: SchoolSettings,
     database: Path,
     d: dict,
     action: Action,
@@ -411,7 +411,7 @@ def _carry_out(
     return Outcome("Done on the platform.", done_on_platform=True)
 
 
-def _default_connector(settings: Settings, database: Path) -> ConnectorFor:
+def _default_connector(settings: SchoolSettings, database: Path) -> ConnectorFor:
     from connectors.registry import build_connector
 
     return lambda account: build_connector(settings, account, database)

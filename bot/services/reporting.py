@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config.settings import Settings
+from bot.config.settings import SchoolSettings
 from bot.reports.build import Report, build_report, month_csv
 from bot.reports.delivery import queue_report
 from bot.reports.figures import MonthFigures, month_figures
@@ -37,7 +37,7 @@ def _month(month: Month | str) -> Month:
 
 
 def monthly_figures(
-    store: Store, settings: Settings, month: Month | str, actor: Actor
+    store: Store, settings: SchoolSettings, month: Month | str, actor: Actor
 ) -> MonthFigures:
     """The month's figures (headline with the previous month, the 24-hour rule, safeguarding
     by reference, accuracy, fairness, watching, weekly trends, per account). Raises BadMonth
@@ -46,7 +46,7 @@ def monthly_figures(
     return month_figures(store, settings, _month(month))
 
 
-def decisions_csv(store: Store, settings: Settings, month: Month | str, actor: Actor) -> str:
+def decisions_csv(store: Store, settings: SchoolSettings, month: Month | str, actor: Actor) -> str:
     """The month's decisions as CSV: references, times, categories and rules; no words."""
     actor.require(*MAY_SEE_AGGREGATES)
     chosen = _month(month)
@@ -55,7 +55,7 @@ def decisions_csv(store: Store, settings: Settings, month: Month | str, actor: A
 
 
 def write_report(
-    store: Store, settings: Settings, month: Month | str, actor: Actor, folder: Path
+    store: Store, settings: SchoolSettings, month: Month | str, actor: Actor, folder: Path
 ) -> Report:
     """Write report-YYYY-MM.html, .pdf and .csv into `folder` (files 0600); audited."""
     actor.require(*MAY_SEE_AGGREGATES)
@@ -65,7 +65,7 @@ def write_report(
     return report
 
 
-def send_report(store: Store, settings: Settings, report: Report, actor: Actor) -> list[str]:
+def send_report(store: Store, settings: SchoolSettings, report: Report, actor: Actor) -> list[str]:
     """Queue the report's PDF for SLT (and the governors if configured), once per person per
     month. Returns who was newly queued."""
     actor.require(*MAY_SEE_AGGREGATES)
