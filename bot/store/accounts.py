@@ -25,6 +25,7 @@ import sqlite_utils
 from bot.core.clock import iso
 from bot.core.errors import AuthExpired, ConnectorError, PermissionMissing, RateLimited
 from bot.core.redact import redact
+from bot.store.scrub import stored_text
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -38,7 +39,6 @@ NEEDS_PERSON = frozenset({AUTH_EXPIRED, PERMISSION_MISSING})
 BACKOFF_BASE = 60.0  # seconds after the first transient failure (before jitter)
 BACKOFF_CAP = 3600.0  # never more than an hour between tries of a failing account
 MAX_WAIT = 24 * 3600.0  # a platform's retry_after beyond this is not believed
-MAX_ERROR = 500
 
 
 def migrate_account_backoff(db: sqlite_utils.Database) -> None:
@@ -75,7 +75,7 @@ def backoff(failures: int, rng: Callable[[], float] = random.random) -> float:
 def describe(error: BaseException) -> str:
     """The error as stored and shown: redacted and bounded."""
     text = str(error) if isinstance(error, ConnectorError) else f"{type(error).__name__}: {error}"
-    return redact(text)[:MAX_ERROR]
+    return stored_text(text)
 
 
 def _time(value: str | None) -> datetime | None:

@@ -22,12 +22,14 @@ import sqlite_utils
 from bot.core.clock import Clock, iso, system_clock
 from bot.core.errors import StoreError
 from bot.core.models import Action, Comment, Decision, Verdict, valid_text
+from bot.core.redact import redact
 from bot.store.accounts import Accounts, migrate_account_backoff
 from bot.store.backup import backup_before_migrate, refuse_downgrade
 from bot.store.escalations import Escalations
 from bot.store.items import Items
 from bot.store.outbox import Outbox
 from bot.store.reviews import Reviews
+from bot.store.scrub import scrub_stored_errors, stored_text
 from bot.store.users import Users, migrate_people_and_reviews
 from bot.store.views import Views
 
@@ -316,6 +318,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (3, "outbox, comment versions, escalation evidence and routes, breakers", _m3_workflow),
     (4, "accounts: next poll time and backoff", migrate_account_backoff),
     (5, "dashboard users, sessions, restores, ban requests", migrate_people_and_reviews),
+    (6, "errors stored before the scrubbing: tokens redacted", scrub_stored_errors),
 ]
 
 
@@ -398,7 +401,8 @@ class Store:
                 "event": event,
                 "platform": platform,
                 "comment_id": comment_id,
-                "detail": json.dumps(detail, default=str, sort_keys=True),
+                # error text in a detail must not carry a token into the append-only log
+                "detail": redact(json.dumps(detail, default=str, sort_keys=True)),
             }
         )
 
@@ -517,7 +521,7 @@ class Store:
         row = self.comment_row(platform, comment_id) or {}
         update: dict[str, object] = {"status": status, "updated_at": iso(self.now())}
         if error is not None:
-            update["last_error"] = error[:500]
+            update["last_error"] = stored_text(error)
         if attempt:
             attempts = (row.get("attempts") or 0) + 1
             update["attempts"] = attempts
@@ -697,7 +701,7 @@ class Store:
         intended, and is carried out when the account works again."""
         self.db.execute(
             "UPDATE actions SET attempts = attempts + 1, error = ? WHERE id = ?",
-            [error[:500], action_id],
+            [stored_text(error), action_id],
         )
 
     def action_finished(
@@ -709,7 +713,7 @@ class Store:
             {
                 "status": status,
                 "platform_ref": ref,
-                "error": (error or "")[:500] or None,
+                "error": stored_text(error) if error else None,
                 "attempts": (row["attempts"] or 0) + 1,
                 "completed_at": iso(self.now())
                 if status in ("done", "gone", "shadow", "paused", "skipped")

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot.core.clock import iso
 from bot.store.records import Message, MessageKind, MessageStatus, NewMessage
+from bot.store.scrub import stored_text, with_error_scrubbed
 
 
 class Outbox:
@@ -31,7 +32,7 @@ class Outbox:
                 message.address,
                 message.template,
                 message.subject,
-                json.dumps(message.context, default=str, sort_keys=True),
+                json.dumps(with_error_scrubbed(message.context), default=str, sort_keys=True),
                 message.item_id,
                 message.escalation_id,
                 iso(self.store.now()),
@@ -62,7 +63,7 @@ class Outbox:
         row = self.store.db.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
             "WHERE id = ? RETURNING attempts",
-            [error[:500], iso(retry_at), message_id],
+            [stored_text(error), iso(retry_at), message_id],
         ).fetchone()
         return row[0] if row else 0
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.core.clock import iso
+from bot.store.scrub import stored_text
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -265,7 +266,8 @@ class Reviews:
             )
         else:
             self.store.db.execute(
-                "UPDATE feedback SET restore_error = ? WHERE id = ?", [error[:500], feedback_id]
+                "UPDATE feedback SET restore_error = ? WHERE id = ?",
+                [stored_text(error), feedback_id],
             )
 
     def awaiting_second(self) -> list[Feedback]:
@@ -353,11 +355,11 @@ class Reviews:
         row = self.store.db.execute(
             "UPDATE ban_requests SET status = ?, decided_by = ?, decided_at = ?, result = ? "
             "WHERE id = ? AND status = ? RETURNING id",
-            [status, by, iso(self.store.now()), result[:500], request_id, SUGGESTED],
+            [status, by, iso(self.store.now()), stored_text(result), request_id, SUGGESTED],
         ).fetchone()
         return row is not None
 
     def ban_result(self, request_id: int, result: str) -> None:
         self.store.db.execute(
-            "UPDATE ban_requests SET result = ? WHERE id = ?", [result[:500], request_id]
+            "UPDATE ban_requests SET result = ? WHERE id = ?", [stored_text(result), request_id]
         )

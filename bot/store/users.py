@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from bot.core.clock import iso
+from bot.store.scrub import stored_text
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -241,7 +242,7 @@ class Users:
     def set_flash(self, session_id: str, message: str) -> None:
         """A one-line result to show on the next page (after a form's redirect)."""
         self.store.db.execute(
-            "UPDATE sessions SET flash = ? WHERE id = ?", [message[:1000], session_id]
+            "UPDATE sessions SET flash = ? WHERE id = ?", [stored_text(message, 1000), session_id]
         )
 
     def pop_flash(self, session_id: str) -> str | None:
