@@ -15,16 +15,17 @@ Every stored error goes through `redact`: a token echoed by a platform is never 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from bot.core.clock import iso
 from bot.core.errors import AuthExpired, ConnectorError, PermissionMissing, RateLimited
 from bot.core.redact import redact
+from bot.store.records import record_from_row
 from bot.store.scrub import stored_text
 
 if TYPE_CHECKING:
@@ -78,10 +79,6 @@ def describe(error: BaseException) -> str:
     return stored_text(text)
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 @dataclass(frozen=True)
 class AccountState:
     key: str
@@ -99,22 +96,11 @@ class AccountState:
     retry_delay: float | None
 
     @classmethod
-    def from_row(cls, row: dict) -> AccountState:
-        return cls(
-            key=row["key"],
-            platform=row["platform"],
-            account_id=row["account_id"],
-            display_name=row["display_name"],
-            cursor=row["cursor"],
-            health=row["health"] or OK,
-            failures=row["failures"] or 0,
-            last_poll_at=_time(row["last_poll_at"]),
-            last_ok_at=_time(row["last_ok_at"]),
-            last_failed_at=_time(row["last_failed_at"]),
-            last_error=row["last_error"],
-            next_poll_at=_time(row["next_poll_at"]),
-            retry_delay=row["retry_delay"],
+    def from_row(cls, row: Mapping[str, Any]) -> AccountState:
+        state: AccountState = record_from_row(
+            cls, row, health=row["health"] or OK, failures=row["failures"] or 0
         )
+        return state
 
     @property
     def needs_person(self) -> bool:

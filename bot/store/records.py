@@ -3,10 +3,14 @@ tables these describe, and never spell a status as a bare string."""
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import dataclass
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, Self, Union, get_args, get_origin, get_type_hints
 
 
 class MessageStatus(StrEnum):
@@ -39,8 +43,65 @@ class EscalationStatus(StrEnum):
     CLOSED = "closed"
 
 
+def _optional_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """How a column's value becomes a field of type `hint`: ISO text to a datetime (empty to
+    None when optional), a status's text to its enum, 0/1 to a bool, JSON text to a tuple or a
+    dict; anything else as SQLite gave it."""
+    if get_origin(hint) in (Union, types.UnionType):
+        inner = [a for a in get_args(hint) if a is not type(None)]
+        if inner == [datetime]:
+            return _optional_time
+        convert = _converter(inner[0]) if len(inner) == 1 else _same
+        return lambda value: None if value is None else convert(value)
+    origin = get_origin(hint) or hint
+    if origin is datetime:
+        return datetime.fromisoformat
+    if isinstance(origin, type) and issubclass(origin, StrEnum):
+        return origin
+    if origin is bool:
+        return bool
+    if origin is tuple:
+        return lambda value: tuple(json.loads(value or "[]"))
+    if origin is dict:
+        return lambda value: json.loads(value or "{}")
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.cache
+def _converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    hints = get_type_hints(cls)
+    return tuple((f.name, _converter(hints[f.name])) for f in fields(cls))
+
+
+def record_from_row(cls: type, row: Mapping[str, Any], **given: Any) -> Any:
+    """The typed record `cls` (a dataclass) from a row: each field read from the column of the
+    same name and converted by the field's type (see `_converter`); `given` fields as they are."""
+    values = {
+        name: given[name] if name in given else convert(row.get(name))
+        for name, convert in _converters(cls)
+    }
+    return cls(**values)
+
+
+class Record:
+    """A dataclass read from a table row whose columns carry the fields' names."""
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        record: Self = record_from_row(cls, row)
+        return record
+
+
 @dataclass(frozen=True)
-class Message:
+class Message(Record):
     """One email waiting in (or gone from) the outbox."""
 
     id: int
@@ -59,26 +120,6 @@ class Message:
     created_at: datetime
     last_error: str | None
 
-    @classmethod
-    def from_row(cls, row: dict) -> Message:
-        return cls(
-            id=row["id"],
-            kind=MessageKind(row["kind"]),
-            dedupe=row["dedupe"],
-            recipient=row["recipient"],
-            address=row["address"],
-            template=row["template"],
-            subject=row["subject"],
-            context=json.loads(row["context"] or "{}"),
-            item_id=row["item_id"],
-            escalation_id=row["escalation_id"],
-            status=MessageStatus(row["status"]),
-            attempts=row["attempts"],
-            next_attempt_at=_time(row["next_attempt_at"]),
-            created_at=datetime.fromisoformat(row["created_at"]),
-            last_error=row["last_error"],
-        )
-
 
 @dataclass(frozen=True)
 class NewMessage:
@@ -96,7 +137,7 @@ class NewMessage:
 
 
 @dataclass(frozen=True)
-class Item:
+class Item(Record):
     id: int
     platform: str
     comment_id: str
@@ -112,28 +153,9 @@ class Item:
     acknowledged_at: str | None
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: dict) -> Item:
-        return cls(
-            id=row["id"],
-            platform=row["platform"],
-            comment_id=row["comment_id"],
-            decision_id=row["decision_id"],
-            kind=row["kind"],
-            received_at=datetime.fromisoformat(row["received_at"]),
-            due_at=datetime.fromisoformat(row["due_at"]),
-            rule=row["rule"],
-            assignee=row["assignee"],
-            backup=row["backup"],
-            status=ItemStatus(row["status"]),
-            acknowledged_by=row["acknowledged_by"],
-            acknowledged_at=row["acknowledged_at"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-        )
-
 
 @dataclass(frozen=True)
-class Escalation:
+class Escalation(Record):
     id: int
     platform: str
     comment_id: str
@@ -149,27 +171,3 @@ class Escalation:
     outcome: str | None
     version_id: int | None
     created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: dict) -> Escalation:
-        return cls(
-            id=row["id"],
-            platform=row["platform"],
-            comment_id=row["comment_id"],
-            decision_id=row["decision_id"],
-            categories=tuple(json.loads(row["categories"] or "[]")),
-            severity=row["severity"],
-            status=EscalationStatus(row["status"]),
-            urgent=bool(row["urgent"]),
-            route=row["route"],
-            route_reason=row["route_reason"],
-            route_steps=tuple(json.loads(row.get("route_steps") or "[]")),
-            reference=row["reference"],
-            outcome=row["outcome"],
-            version_id=row.get("version_id"),
-            created_at=datetime.fromisoformat(row["created_at"]),
-        )
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

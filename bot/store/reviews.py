@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.core.clock import iso
+from bot.store.records import Record
 from bot.store.scrub import stored_text
 
 if TYPE_CHECKING:
@@ -25,12 +26,8 @@ KEEP = "keep"  # the second reviewer disagreed: it stays hidden, label hide
 SUGGESTED, APPROVED, DECLINED = "suggested", "approved", "declined"
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 @dataclass(frozen=True)
-class Feedback:
+class Feedback(Record):
     id: int
     decision_id: int
     platform: str
@@ -50,32 +47,9 @@ class Feedback:
     restored_at: datetime | None
     restore_error: str | None
 
-    @classmethod
-    def from_row(cls, row: dict) -> Feedback:
-        return cls(
-            id=row["id"],
-            decision_id=row["decision_id"],
-            platform=row["platform"],
-            comment_id=row["comment_id"],
-            account=row["account"],
-            text=row["text"],
-            label=row["label"],
-            category=row["category"],
-            rules=tuple(json.loads(row["rules"] or "[]")),
-            source=row["source"],
-            status=row["status"],
-            reason=row["reason"],
-            by=row["by"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            second_by=row["second_by"],
-            second_reason=row["second_reason"],
-            restored_at=_time(row["restored_at"]),
-            restore_error=row["restore_error"],
-        )
-
 
 @dataclass(frozen=True)
-class BanRequest:
+class BanRequest(Record):
     id: int
     decision_id: int
     platform: str
@@ -89,24 +63,6 @@ class BanRequest:
     decided_by: str | None
     decided_at: datetime | None
     result: str | None
-
-    @classmethod
-    def from_row(cls, row: dict) -> BanRequest:
-        return cls(
-            id=row["id"],
-            decision_id=row["decision_id"],
-            platform=row["platform"],
-            comment_id=row["comment_id"],
-            account=row["account"],
-            author_id=row["author_id"],
-            reason=row["reason"],
-            suggested_by=row["suggested_by"],
-            suggested_at=datetime.fromisoformat(row["suggested_at"]),
-            status=row["status"],
-            decided_by=row["decided_by"],
-            decided_at=_time(row["decided_at"]),
-            result=row["result"],
-        )
 
 
 _REVIEWED = (

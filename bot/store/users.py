@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from bot.core.clock import iso
+from bot.store.records import Record
 from bot.store.scrub import stored_text
 
 if TYPE_CHECKING:
@@ -107,12 +108,8 @@ def token_id(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 @dataclass(frozen=True)
-class User:
+class User(Record):
     id: int
     name: str
     email: str
@@ -122,26 +119,13 @@ class User:
     disabled_at: datetime | None
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: dict) -> User:
-        return cls(
-            id=row["id"],
-            name=row["name"],
-            email=row["email"],
-            role=row["role"],
-            password_hash=row["password_hash"],
-            must_change_password=bool(row["must_change_password"]),
-            disabled_at=_time(row["disabled_at"]),
-            created_at=datetime.fromisoformat(row["created_at"]),
-        )
-
     @property
     def active(self) -> bool:
         return self.disabled_at is None
 
 
 @dataclass(frozen=True)
-class Session:
+class Session(Record):
     id: str
     user_id: int
     csrf: str
@@ -149,18 +133,6 @@ class Session:
     last_seen_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: dict) -> Session:
-        return cls(
-            id=row["id"],
-            user_id=row["user_id"],
-            csrf=row["csrf"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            last_seen_at=datetime.fromisoformat(row["last_seen_at"]),
-            expires_at=datetime.fromisoformat(row["expires_at"]),
-            revoked_at=_time(row["revoked_at"]),
-        )
 
 
 class Users:
