@@ -87,7 +87,20 @@ def _fold(text: str) -> str:
     text = strip_format(text).casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return text.translate(_CONFUSABLES)
+    text = text.translate(_CONFUSABLES)
+    if _EMOJI_MASK_GATE.search(text):
+        text = _EMOJI_MASK.sub(lambda m: "*" * len(m.group(0)), text)
+    return text
+
+
+# Negative squared letters ("🅱️itch"), which no normal form turns into letters.
+_SQUARED = {chr(0x1F170 + i): chr(ord("a") + i) for i in range(26)}
+_CONFUSABLES.update(str.maketrans(_SQUARED))
+_CONFUSABLES.update({0xFE0E: "", 0xFE0F: ""})  # emoji or text presentation: no letter
+# A pictograph standing for a letter inside a word ("sh🤬t", "sh💩t") is a mask, like "*".
+_EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
+_EMOJI_MASK_GATE = re.compile(f"[a-z][{_EMOJI}]")
+_EMOJI_MASK = re.compile(f"(?<=[a-z])[{_EMOJI}](?=[a-z])")
 
 
 _LEET_SET = "0134 57@$!|€£".replace(" ", "")
@@ -116,15 +129,39 @@ _SPACED_RUN = re.compile(r"(?<!\S)\S(?: \S){2,}(?!\S)")
 _WORD = re.compile(r"[\w*]+")
 
 
-def _tokens(folded: str) -> str:
+# Letters spelt out with dots or dashes, in chunks of one or two ("d.i.c.k.h.e.a.d",
+# "sp.a.s.t.i.c", "sh-i-t"): one word. "e.g.", "x-ray" and "co.uk" have too few chunks.
+_SPELT_PUNCT_GATE = re.compile(r"[a-z][.-][a-z]{1,2}[.-][a-z]")
+_SPELT_PUNCT = re.compile(r"(?<![\w.-])[a-z]{1,2}(?:[.-][a-z]{1,2}){2,}(?![\w-])")
+# A spelt-out run after the article "a" or the pronoun "i" takes it in ("is a d y k e" reads
+# "adyke"); the run without it is kept as a disguised form ("i d i o t" stays "idiot").
+_AFTER_ARTICLE = re.compile(r"(?<!\S)[ai](?: \S){3,}(?!\S)")
+
+
+def _spelt_out(folded: str) -> str:
+    if _SPELT_PUNCT_GATE.search(folded):
+        folded = _SPELT_PUNCT.sub(lambda m: re.sub(r"[.-]", "", m.group(0)), folded)
+    return folded
+
+
+def _tokens_and_runs(folded: str) -> tuple[str, tuple[str, ...]]:
+    """The joined words, and spelt-out runs read without a leading "a" or "i"."""
     if "_" in folded:  # "_" separates, so "f_u_c_k" is spelt out like "f u c k"
         folded = folded.replace("_", " ")
+    if "." in folded or "-" in folded:
+        folded = _spelt_out(folded)
     if _HAS_LEET.search(folded):
         folded = _unleet(folded)
     joined = " ".join(_WORD.findall(folded))
+    runs: tuple[str, ...] = ()
     if _SPACED_RUN.search(joined):
+        runs = tuple(m.group(0)[2:].replace(" ", "") for m in _AFTER_ARTICLE.finditer(joined))
         joined = _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), joined)
-    return joined
+    return joined, runs
+
+
+def _tokens(folded: str) -> str:
+    return _tokens_and_runs(folded)[0]
 
 
 def tokens(text: str) -> str:
@@ -157,11 +194,11 @@ def _disguise(word: str) -> str | None:
     return word
 
 
-def disguised_forms(folded: str, joined: str) -> tuple[str, ...]:
+def disguised_forms(folded: str, joined: str, runs: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Words the views cannot spell out: masked ("sh*th*le", "f@ck") or with leetspeak at an
     end ("wh0r3"). Ordinary text has none, and finding that out costs two regex searches.
     Masks are read in the folded text; digits in the joined words, where @mentions are gone."""
-    forms: set[str] = set()
+    forms: set[str] = set(runs)
     words: list[str] = []
     if _MASK_GATE.search(folded):
         words += [w for w in _MASKED.findall(folded) if w[0] != "@"]
@@ -196,13 +233,13 @@ def normalise(text: str) -> NormalText:
         text = text[:MAX_CHARS]
     text = valid_text(text)
     folded = _fold(text)
-    joined = _tokens(folded)
+    joined, runs = _tokens_and_runs(folded)
     return NormalText(
         raw=strip_format(text),
         a=f" {squeeze(joined, True)} ",
         b=f" {squeeze(joined, False)} ",
         truncated=truncated,
-        disguised=disguised_forms(folded, joined),
+        disguised=disguised_forms(folded, joined, runs),
     )
 
 
