@@ -26,6 +26,7 @@ from bot.core.redact import redact
 from bot.store.accounts import Accounts, migrate_account_backoff
 from bot.store.backup import backup_before_migrate, refuse_downgrade
 from bot.store.escalations import Escalations
+from bot.store.inserts import insert_once
 from bot.store.items import Items
 from bot.store.outbox import Outbox
 from bot.store.reviews import Reviews
@@ -675,26 +676,23 @@ class Store:
         payload = json.dumps(
             {"template": getattr(action, "template", ""), "post_id": getattr(action, "post_id", "")}
         )
-        created = self.db.execute(
-            "INSERT INTO actions (decision_id, platform, comment_id, kind, target, payload, "
-            "status, attempts, intended_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) "
-            "ON CONFLICT (decision_id, kind, target) DO NOTHING RETURNING id",
-            [
-                decision_id,
-                platform,
-                comment_id,
-                action.kind,
-                action.target,
-                payload,
-                status,
-                iso(self.now()),
-            ],
-        ).fetchone()
-        row = self.rows(
-            "SELECT * FROM actions WHERE decision_id = ? AND kind = ? AND target = ?",
-            [decision_id, action.kind, action.target],
-        )[0]
-        return row, created is not None
+        action_id, created = insert_once(
+            self.db,
+            "actions",
+            {
+                "decision_id": decision_id,
+                "platform": platform,
+                "comment_id": comment_id,
+                "kind": action.kind,
+                "target": action.target,
+                "payload": payload,
+                "status": status,
+                "attempts": 0,
+                "intended_at": iso(self.now()),
+            },
+            key=("decision_id", "kind", "target"),
+        )
+        return self.rows("SELECT * FROM actions WHERE id = ?", [action_id])[0], created
 
     def action_pending(self, action_id: int, error: str) -> None:
         """The platform could not do it now (rate limit, token, permission, outage): it stays

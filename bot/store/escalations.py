@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from bot.core.clock import iso
+from bot.store.inserts import insert_once
 from bot.store.records import Escalation, EscalationStatus
 
 
@@ -31,33 +32,23 @@ class Escalations:
     ) -> tuple[int, bool]:
         """Open the decision's escalation once. Returns (escalation id, created)."""
         now = iso(self.store.now())
-        row = self.store.db.execute(
-            "INSERT INTO escalations (platform, comment_id, decision_id, categories, severity, "
-            "status, created_at, urgent, route, route_reason, route_steps, family_implicated, "
-            "version_id, updated_at) VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (decision_id) DO NOTHING RETURNING id",
-            [
-                platform,
-                comment_id,
-                decision_id,
-                json.dumps(categories),
-                severity,
-                now,
-                int(urgent),
-                route,
-                route_reason,
-                json.dumps(route_steps),
-                int(family_implicated),
-                version_id,
-                now,
-            ],
-        ).fetchone()
-        if row:
-            return row[0], True
-        existing = self.store.rows(
-            "SELECT id FROM escalations WHERE decision_id = ?", [decision_id]
-        )
-        return existing[0]["id"], False
+        row = {
+            "platform": platform,
+            "comment_id": comment_id,
+            "decision_id": decision_id,
+            "categories": json.dumps(categories),
+            "severity": severity,
+            "status": EscalationStatus.NEW.value,
+            "created_at": now,
+            "urgent": int(urgent),
+            "route": route,
+            "route_reason": route_reason,
+            "route_steps": json.dumps(route_steps),
+            "family_implicated": int(family_implicated),
+            "version_id": version_id,
+            "updated_at": now,
+        }
+        return insert_once(self.store.db, "escalations", row, key=("decision_id",))
 
     def get(self, escalation_id: int) -> Escalation | None:
         rows = self.store.rows("SELECT * FROM escalations WHERE id = ?", [escalation_id])

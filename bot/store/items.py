@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.core.clock import iso
+from bot.store.inserts import insert_once
 from bot.store.records import Item, ItemStatus
 
 
@@ -27,27 +28,20 @@ class Items:
         backup: str,
     ) -> tuple[int, bool]:
         """Open the decision's item once. Returns (item id, created)."""
-        row = self.store.db.execute(
-            "INSERT INTO items (platform, comment_id, decision_id, kind, received_at, due_at, "
-            "rule, assignee, backup, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "'open', ?) ON CONFLICT (decision_id) DO NOTHING RETURNING id",
-            [
-                platform,
-                comment_id,
-                decision_id,
-                kind,
-                iso(received_at),
-                iso(due_at),
-                rule,
-                assignee,
-                backup,
-                iso(self.store.now()),
-            ],
-        ).fetchone()
-        if row:
-            return row[0], True
-        existing = self.store.rows("SELECT id FROM items WHERE decision_id = ?", [decision_id])
-        return existing[0]["id"], False
+        row = {
+            "platform": platform,
+            "comment_id": comment_id,
+            "decision_id": decision_id,
+            "kind": kind,
+            "received_at": iso(received_at),
+            "due_at": iso(due_at),
+            "rule": rule,
+            "assignee": assignee,
+            "backup": backup,
+            "status": ItemStatus.OPEN.value,
+            "created_at": iso(self.store.now()),
+        }
+        return insert_once(self.store.db, "items", row, key=("decision_id",))
 
     def get(self, item_id: int) -> Item | None:
         rows = self.store.rows("SELECT * FROM items WHERE id = ?", [item_id])

@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 
 from bot.core.clock import iso
+from bot.store.inserts import insert_once
 from bot.store.records import Message, MessageKind, MessageStatus, NewMessage
 from bot.store.scrub import stored_text, with_error_scrubbed
 
@@ -20,25 +21,23 @@ class Outbox:
     def put(self, message: NewMessage) -> int | None:
         """Write a message once: the same `dedupe` key is ignored ever after. Returns the new
         row's id, or None when it was already written."""
-        rows = self.store.db.execute(
-            "INSERT INTO outbox (kind, dedupe, recipient, address, template, subject, context, "
-            "item_id, escalation_id, status, attempts, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) "
-            "ON CONFLICT (dedupe) DO NOTHING RETURNING id",
-            [
-                message.kind.value,
-                message.dedupe,
-                message.recipient,
-                message.address,
-                message.template,
-                message.subject,
-                json.dumps(with_error_scrubbed(message.context), default=str, sort_keys=True),
-                message.item_id,
-                message.escalation_id,
-                iso(self.store.now()),
-            ],
-        ).fetchall()
-        return rows[0][0] if rows else None
+        context = with_error_scrubbed(message.context)
+        row = {
+            "kind": message.kind.value,
+            "dedupe": message.dedupe,
+            "recipient": message.recipient,
+            "address": message.address,
+            "template": message.template,
+            "subject": message.subject,
+            "context": json.dumps(context, default=str, sort_keys=True),
+            "item_id": message.item_id,
+            "escalation_id": message.escalation_id,
+            "status": MessageStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": iso(self.store.now()),
+        }
+        message_id, created = insert_once(self.store.db, "outbox", row, key=("dedupe",))
+        return message_id if created else None
 
     def due(self, now: datetime, limit: int = 200) -> list[Message]:
         """Pending messages whose time has come, urgent kinds first, then oldest first."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.core.clock import iso
+from bot.store.inserts import insert_once
 from bot.store.records import Record
 from bot.store.scrub import stored_text
 
@@ -170,25 +171,22 @@ class Reviews:
         by: str,
     ) -> Feedback:
         """Once per decision: a second call returns the existing review unchanged."""
-        self.store.db.execute(
-            "INSERT INTO feedback (decision_id, platform, comment_id, account, text, label, "
-            "category, rules, source, status, reason, by, created_at) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, 'restored', ?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING",
-            [
-                decision_id,
-                platform,
-                comment_id,
-                account,
-                text,
-                label,
-                category,
-                json.dumps(rules),
-                status,
-                reason,
-                by,
-                iso(self.store.now()),
-            ],
-        )
+        row = {
+            "decision_id": decision_id,
+            "platform": platform,
+            "comment_id": comment_id,
+            "account": account,
+            "text": text,
+            "label": label,
+            "category": category,
+            "rules": json.dumps(rules),
+            "source": "restored",
+            "status": status,
+            "reason": reason,
+            "by": by,
+            "created_at": iso(self.store.now()),
+        }
+        insert_once(self.store.db, "feedback", row, key=("decision_id",))
         feedback = self.feedback_for(decision_id)
         assert feedback is not None
         return feedback
@@ -260,32 +258,26 @@ class Reviews:
         by: str,
     ) -> tuple[BanRequest, bool]:
         """(request, created): an open request for the same author is reused."""
-        row = self.store.db.execute(
-            "INSERT INTO ban_requests (decision_id, platform, comment_id, account, author_id, "
-            "reason, suggested_by, suggested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (platform, account, author_id) WHERE status = 'suggested' DO NOTHING "
-            "RETURNING id",
-            [
-                decision_id,
-                platform,
-                comment_id,
-                account,
-                author_id,
-                reason,
-                by,
-                iso(self.store.now()),
-            ],
-        ).fetchone()
-        if row:
-            request = self.ban(row[0])
-            assert request is not None
-            return request, True
-        existing = self.store.rows(
-            "SELECT * FROM ban_requests WHERE platform = ? AND account = ? AND author_id = ? "
-            "AND status = ?",
-            [platform, account, author_id, SUGGESTED],
+        row = {
+            "decision_id": decision_id,
+            "platform": platform,
+            "comment_id": comment_id,
+            "account": account,
+            "author_id": author_id,
+            "reason": reason,
+            "suggested_by": by,
+            "suggested_at": iso(self.store.now()),
+        }
+        request_id, created = insert_once(
+            self.store.db,
+            "ban_requests",
+            row,
+            key=("platform", "account", "author_id"),
+            where=f"status = '{SUGGESTED}'",
         )
-        return BanRequest.from_row(existing[0]), False
+        request = self.ban(request_id)
+        assert request is not None
+        return request, created
 
     def ban(self, request_id: int) -> BanRequest | None:
         rows = self.store.rows("SELECT * FROM ban_requests WHERE id = ?", [request_id])
