@@ -11,8 +11,21 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from bot.core.errors import Unsupported
+from bot.core.errors import ConnectorError, Unsupported
 from bot.core.models import Action, Comment
+
+MINUTE = 60.0
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """How one documented platform error ends, in a platform's error table (graph_errors,
+    x_errors): the modbot error it becomes, what it means in words, and for rate limits the
+    default wait when the platform does not say."""
+
+    error: type[ConnectorError]
+    meaning: str
+    wait: float | None = None  # default seconds before trying again (rate limits)
 
 
 @dataclass

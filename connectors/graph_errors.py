@@ -13,8 +13,6 @@ read and on an action. What each end state means for an account:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.core.errors import (
     AuthExpired,
     CommentGone,
@@ -23,39 +21,30 @@ from bot.core.errors import (
     RateLimited,
     TransientError,
 )
+from connectors.base import MINUTE, ErrorRule
 
-MINUTE = 60.0
-
-
-@dataclass(frozen=True)
-class GraphRule:
-    error: type[ConnectorError]
-    meaning: str
-    wait: float | None = None  # default seconds before trying again (rate limits)
-
-
-CODES: dict[int, GraphRule] = {
-    1: GraphRule(TransientError, "unknown API error, possibly temporary downtime"),
-    2: GraphRule(TransientError, "API service temporarily unavailable"),
-    3: GraphRule(PermissionMissing, "the app lacks the capability or permission for this call"),
-    4: GraphRule(RateLimited, "the app's call limit was reached", 15 * MINUTE),
-    10: GraphRule(PermissionMissing, "a permission was not granted or was removed"),
-    17: GraphRule(RateLimited, "the user's call limit was reached", 15 * MINUTE),
-    32: GraphRule(RateLimited, "the Page's request limit was reached", 15 * MINUTE),
-    102: GraphRule(AuthExpired, "the API session expired or was invalidated"),
-    190: GraphRule(AuthExpired, "the access token expired, was revoked or is invalid"),
-    341: GraphRule(RateLimited, "the application limit was reached", 15 * MINUTE),
-    368: GraphRule(RateLimited, "temporarily blocked by Meta for policy violations", 60 * MINUTE),
-    613: GraphRule(RateLimited, "calls within one hour exceeded the rate limit", 15 * MINUTE),
-    80001: GraphRule(
+CODES: dict[int, ErrorRule] = {
+    1: ErrorRule(TransientError, "unknown API error, possibly temporary downtime"),
+    2: ErrorRule(TransientError, "API service temporarily unavailable"),
+    3: ErrorRule(PermissionMissing, "the app lacks the capability or permission for this call"),
+    4: ErrorRule(RateLimited, "the app's call limit was reached", 15 * MINUTE),
+    10: ErrorRule(PermissionMissing, "a permission was not granted or was removed"),
+    17: ErrorRule(RateLimited, "the user's call limit was reached", 15 * MINUTE),
+    32: ErrorRule(RateLimited, "the Page's request limit was reached", 15 * MINUTE),
+    102: ErrorRule(AuthExpired, "the API session expired or was invalidated"),
+    190: ErrorRule(AuthExpired, "the access token expired, was revoked or is invalid"),
+    341: ErrorRule(RateLimited, "the application limit was reached", 15 * MINUTE),
+    368: ErrorRule(RateLimited, "temporarily blocked by Meta for policy violations", 60 * MINUTE),
+    613: ErrorRule(RateLimited, "calls within one hour exceeded the rate limit", 15 * MINUTE),
+    80001: ErrorRule(
         RateLimited, "the Page's Business Use Case rate limit was reached", 15 * MINUTE
     ),
-    80002: GraphRule(
+    80002: ErrorRule(
         RateLimited, "the Instagram Business Use Case rate limit was reached", 15 * MINUTE
     ),
 }
 PERMISSION_CODES = range(200, 300)  # "API Permission (multiple values depending on permission)"
-PERMISSION_RULE = GraphRule(PermissionMissing, "a permission was not granted or was removed")
+PERMISSION_RULE = ErrorRule(PermissionMissing, "a permission was not granted or was removed")
 
 # Subcodes of 190 (and 102), so the administrator is told what actually happened.
 AUTH_SUBCODES: dict[int, str] = {
@@ -68,12 +57,12 @@ AUTH_SUBCODES: dict[int, str] = {
     492: "invalid session: the person who made the token may have lost their role on the Page",
 }
 GONE = {(100, 33)}  # the object does not exist (deleted), or cannot be loaded
-GONE_RULE = GraphRule(CommentGone, "the comment no longer exists")
-UNKNOWN_TRANSIENT = GraphRule(TransientError, "a temporary error (is_transient)")
-SERVER_ERROR = GraphRule(TransientError, "a server error")
-UNREADABLE = GraphRule(TransientError, "an unreadable reply (an HTML error page?)")
-HTTP_429 = GraphRule(RateLimited, "too many requests (HTTP 429)", 15 * MINUTE)
-OTHER = GraphRule(ConnectorError, "a request the Graph API refused")
+GONE_RULE = ErrorRule(CommentGone, "the comment no longer exists")
+UNKNOWN_TRANSIENT = ErrorRule(TransientError, "a temporary error (is_transient)")
+SERVER_ERROR = ErrorRule(TransientError, "a server error")
+UNREADABLE = ErrorRule(TransientError, "an unreadable reply (an HTML error page?)")
+HTTP_429 = ErrorRule(RateLimited, "too many requests (HTTP 429)", 15 * MINUTE)
+OTHER = ErrorRule(ConnectorError, "a request the Graph API refused")
 
 
 def rule_for(
@@ -81,7 +70,7 @@ def rule_for(
     subcode: int | None = None,
     is_transient: bool = False,
     http_status: int | None = None,
-) -> GraphRule:
+) -> ErrorRule:
     """The one place a Graph API error becomes an end state."""
     if (code, subcode) in GONE:
         return GONE_RULE
@@ -100,7 +89,7 @@ def rule_for(
     return OTHER
 
 
-def describe(rule: GraphRule, code: int | None, subcode: int | None, message: str) -> str:
+def describe(rule: ErrorRule, code: int | None, subcode: int | None, message: str) -> str:
     """A sentence for the administrator: the code, what it means, and Meta's own words."""
     why = AUTH_SUBCODES.get(subcode or 0) if rule.error is AuthExpired else None
     numbers = f"{code}/{subcode}" if subcode else str(code)

@@ -7,8 +7,6 @@ stored cursor has aged out of recent search's 7 days. Read by `XConnector._call`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import tweepy
 
 from bot.core.errors import (
@@ -19,8 +17,7 @@ from bot.core.errors import (
     RateLimited,
     TransientError,
 )
-
-MINUTE = 60.0
+from connectors.base import MINUTE, ErrorRule
 
 
 class CursorTooOld(ConnectorError):
@@ -28,36 +25,29 @@ class CursorTooOld(ConnectorError):
     connector recovers by itself (it reads from `start_time`); seen outside, it is a bug."""
 
 
-@dataclass(frozen=True)
-class XRule:
-    error: type[ConnectorError]
-    meaning: str
-    wait: float | None = None  # default seconds before trying again (rate limits)
-
-
-STATUS: dict[int, XRule] = {
-    400: XRule(ConnectorError, "X refused the request as invalid"),
-    401: XRule(AuthExpired, "X rejected the token (expired or revoked)"),
-    403: XRule(
+STATUS: dict[int, ErrorRule] = {
+    400: ErrorRule(ConnectorError, "X refused the request as invalid"),
+    401: ErrorRule(AuthExpired, "X rejected the token (expired or revoked)"),
+    403: ErrorRule(
         PermissionMissing,
         "X refused: the token lacks a scope, or the app's access tier does not include this",
     ),
-    404: XRule(CommentGone, "the post no longer exists on X"),
-    429: XRule(RateLimited, "X's rate limit was reached", 15 * MINUTE),
-    500: XRule(TransientError, "X server error"),
-    502: XRule(TransientError, "X is down or being upgraded"),
-    503: XRule(TransientError, "X is over capacity"),
-    504: XRule(TransientError, "X's servers timed out"),
+    404: ErrorRule(CommentGone, "the post no longer exists on X"),
+    429: ErrorRule(RateLimited, "X's rate limit was reached", 15 * MINUTE),
+    500: ErrorRule(TransientError, "X server error"),
+    502: ErrorRule(TransientError, "X is down or being upgraded"),
+    503: ErrorRule(TransientError, "X is over capacity"),
+    504: ErrorRule(TransientError, "X's servers timed out"),
 }
-USAGE_CAPPED = XRule(
+USAGE_CAPPED = ErrorRule(
     RateLimited, "the app's monthly X usage cap was reached (pay-per-use limit)", 60 * MINUTE
 )
-CURSOR_TOO_OLD = XRule(CursorTooOld, "since_id is older than recent search's 7 days")
-SERVER_ERROR = XRule(TransientError, "X server error")
-OTHER = XRule(ConnectorError, "X refused the request")
+CURSOR_TOO_OLD = ErrorRule(CursorTooOld, "since_id is older than recent search's 7 days")
+SERVER_ERROR = ErrorRule(TransientError, "X server error")
+OTHER = ErrorRule(ConnectorError, "X refused the request")
 
 
-def rule_for(exc: tweepy.HTTPException) -> XRule:
+def rule_for(exc: tweepy.HTTPException) -> ErrorRule:
     """The one place an X API error becomes an end state."""
     status = exc.response.status_code
     problem = _problem_type(exc)
