@@ -12,7 +12,9 @@ from bot.faces.cli.root import (
     EXIT_PARTIAL,
     EXIT_USAGE,
     _actor,
+    _database,
     _settings,
+    _store,
     cli,
     refused,
 )
@@ -50,7 +52,7 @@ def accounts_check(ctx: click.Context) -> None:
     from connectors.registry import build_connector
 
     settings = _settings(ctx)
-    database = settings.path(settings.storage.database)
+    database = _database(ctx, settings)
     app = app_token()
     bad = False
     for acct in settings.accounts:
@@ -82,7 +84,6 @@ def accounts_resume(ctx: click.Context, account: str, by: str) -> None:
     limit passed, and resume automatic hiding if the circuit breaker paused it. BY must be an
     administrator or the DSL."""
     from bot.services.actors import Forbidden, Role
-    from bot.store import Store
 
     settings = _settings(ctx)
     acct = _account(ctx, settings, account)
@@ -90,7 +91,7 @@ def accounts_resume(ctx: click.Context, account: str, by: str) -> None:
         _actor(ctx, settings, by).require(Role.ADMIN, Role.DSL)
     except Forbidden as exc:
         refused(ctx, exc)
-    store = Store(settings.path(settings.storage.database))
+    store = _store(ctx, settings=settings)[1]
     store.accounts.ensure(acct.key, acct.platform, acct.account_id, acct.display_name)
     store.accounts.resume(acct.key, by)
     say(f"{acct.key}: the next poll runs at once (the running service picks it up)")
@@ -118,7 +119,6 @@ def accounts_ban(
     refuses or cannot, 2 when the approver may not approve."""
     from bot.core.models import Ban
     from bot.services.actors import Forbidden, Role
-    from bot.store import Store
     from connectors.registry import build_connector
 
     settings = _settings(ctx)
@@ -134,13 +134,12 @@ def accounts_ban(
             err=True,
         )
         ctx.exit(EXIT_PARTIAL)
-    database = settings.path(settings.storage.database)
     try:
-        connector = build_connector(settings, acct, database)
+        connector = build_connector(settings, acct, _database(ctx, settings))
     except ModbotError as exc:
         say(f"cannot start {acct.key}: {exc}", err=True)
         ctx.exit(EXIT_ERROR)
-    store = Store(database)
+    store = _store(ctx, settings=settings)[1]
     detail = {"account": acct.key, "author_id": author_id}
     store.audit(
         "ban.approved", actor=approved_by, platform=acct.platform, comment_id=comment_id, **detail

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.core.errors import LockHeld
-from bot.faces.cli.root import EXIT_ERROR, EXIT_LOCKED, EXIT_USAGE, _settings, cli
+from bot.faces.cli.root import EXIT_ERROR, EXIT_LOCKED, EXIT_USAGE, _database, _settings, cli
 
 
 def _describe(path: Path, size: int, sha256: str, version: int | None) -> str:
@@ -38,7 +38,7 @@ def backup(ctx: click.Context, to: Path | None) -> None:
         if to is None:
             info = backup_now(settings, "manual")
         else:
-            info = take_backup(settings.path(settings.storage.database), to.resolve())
+            info = take_backup(_database(ctx, settings), to.resolve())
     except BackupError as exc:
         click.echo(f"modbot backup: {exc}", err=True)
         ctx.exit(EXIT_ERROR)
@@ -62,7 +62,7 @@ def restore(ctx: click.Context, file: Path, yes: bool) -> None:
     from bot.store.db import MIGRATIONS
 
     settings = _settings(ctx)
-    database = settings.path(settings.storage.database)
+    database = _database(ctx, settings)
     code_version = max(version for version, _name, _step in MIGRATIONS)
     try:
         info = verify_backup(file)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from bot.faces.cli.root import cli
-from bot.faces.cli.users import _open, db_option
+from bot.faces.cli.root import _store, cli, db_option
 
 
 @cli.group()
@@ -25,14 +24,14 @@ def feedback() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON lines file to write (0600), for `modbot evaluate` and the exemplar library.",
 )
-@db_option
+@db_option()
 @click.pass_context
 def export(ctx: click.Context, target: Path, db: Path | None) -> None:
     """Write every reviewed comment as {"id","text","label","category","source","rules"}."""
     from bot.core.files import write_private
     from bot.services.moderation import feedback_lines
 
-    store = _open(ctx, db)
+    store = _store(ctx, db)[1]
     try:
         lines = feedback_lines(store)
     finally:

@@ -17,7 +17,9 @@ from bot.faces.cli.root import (
     EXIT_PARTIAL,
     EXIT_USAGE,
     _classifiers,
+    _database,
     _settings,
+    _store,
     cli,
 )
 from bot.moderation.policy import decide
@@ -86,7 +88,7 @@ def run(ctx: click.Context, once: bool) -> None:
     from bot.service import process_lock, run_forever
 
     settings = _settings(ctx)
-    database = settings.path(settings.storage.database)
+    database = _database(ctx, settings)
     try:
         with process_lock(database):
             pipeline, classifiers = build_pipeline(settings, database)
@@ -262,15 +264,13 @@ def health(ctx: click.Context) -> None:
 
     Exits 5 when any account is failing or its token has expired."""
     from bot.notify.outbox import STUCK_AFTER
-    from bot.store import Store
     from bot.store.backup import backup_status
 
     settings = _settings(ctx)
     classifiers = _classifiers(ctx, settings)
     click.echo(f"Judgement layers: {classifiers.layers}")
     click.echo(backup_status(settings)[1])
-    database = settings.path(settings.storage.database)
-    store = Store(database) if database.exists() else None
+    store = _store(ctx, settings=settings)[1] if _database(ctx, settings).exists() else None
     rows = store.views.accounts() if store else {}
     stuck = store.outbox.stuck(STUCK_AFTER) if store else []
     if stuck:
@@ -321,10 +321,8 @@ def purge(ctx: click.Context, by: str) -> None:
     """Drop the words of comments older than storage.purge_text_after_days now (modbot also
     does this by itself). Escalated words are kept: they are safeguarding evidence."""
     from bot.services.retention import purge_old_text
-    from bot.store import Store
 
-    settings = _settings(ctx)
-    store = Store(settings.path(settings.storage.database))
+    settings, store = _store(ctx)
     purged = purge_old_text(store, settings, by=by)
     click.echo(
         f"dropped the words of {purged} comment version(s) older than "

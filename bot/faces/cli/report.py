@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.faces.cli.root import EXIT_ERROR, EXIT_USAGE, _actor, _settings, cli, refused
+from bot.faces.cli.root import EXIT_ERROR, _actor, _settings, _store, cli, db_option, refused
 
 
 @cli.command()
@@ -23,11 +23,7 @@ from bot.faces.cli.root import EXIT_ERROR, EXIT_USAGE, _actor, _settings, cli, r
     help="Also email the PDF to SLT (and the governors if report.send_to_governors), "
     "through the outbox: once per person per month, retried if the mail server is down.",
 )
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Database to report on (default: the configured one).",
-)
+@db_option("Database to report on")
 @click.option(
     "--by",
     "by",
@@ -44,7 +40,6 @@ def report(
     from bot.core.clock import system_clock
     from bot.services import reporting as use
     from bot.services.actors import Forbidden
-    from bot.store import Store
 
     settings = _settings(ctx)
     try:
@@ -52,12 +47,8 @@ def report(
         chosen.check_started(system_clock(), settings.school.tz)
     except use.BadMonth as exc:
         refused(ctx, exc)
-    database = db or settings.path(settings.storage.database)
-    if not database.is_file():
-        click.echo(f"modbot: no database at {database} (run modbot first, or pass --db)", err=True)
-        ctx.exit(EXIT_USAGE)
+    store = _store(ctx, db, settings=settings, missing=" (run modbot first, or pass --db)")[1]
     actor = _actor(ctx, settings, by or settings.slt.name)
-    store = Store(database)
     folder = out or settings.path(settings.report.out_dir)
     try:
         made = use.write_report(store, settings, chosen, actor, folder)

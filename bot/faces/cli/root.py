@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from bot import __version__
@@ -63,12 +65,40 @@ def cli(ctx: click.Context, config: str | None, log_format: str, log_level: str)
     configure(None if log_format == "auto" else log_format == "json", log_level)
 
 
-def _store(ctx: click.Context):
-    """The settings and the configured database."""
+def db_option(what: str = "Database"):
+    """`--db PATH`, for commands that may work on a database other than the configured one."""
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"{what} (default: storage.database in the configuration).",
+    )
+
+
+def _database(
+    ctx: click.Context, settings: Settings, db: Path | None = None, missing: str = ""
+) -> Path:
+    """`db`, else the configured database. With `missing` (what to do about it), a database
+    that is not there exits 2 saying so, instead of being created empty."""
+    database = db or settings.path(settings.storage.database)
+    if missing and not database.is_file():
+        click.echo(f"modbot: no database at {database}{missing}", err=True)
+        ctx.exit(EXIT_USAGE)
+    return database
+
+
+def _store(
+    ctx: click.Context,
+    db: Path | None = None,
+    *,
+    settings: Settings | None = None,
+    missing: str = "",
+):
+    """The settings (loaded unless given) and the store: `db`, else the configured database
+    (see `_database` for `missing`)."""
     from bot.store import Store
 
-    settings = _settings(ctx)
-    return settings, Store(settings.path(settings.storage.database))
+    settings = settings or _settings(ctx)
+    return settings, Store(_database(ctx, settings, db, missing))
 
 
 def _actor(ctx: click.Context, settings: Settings, name: str):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bot.faces.cli.root import _actor, _settings, _store, cli, refused
+from bot.faces.cli.root import _actor, _store, cli, refused
 
 
 @cli.group()
@@ -16,10 +16,12 @@ def escalations() -> None:
     """The DSL's queue: list, show, ack, refer, close, export."""
 
 
-def _run(ctx: click.Context, by: str, use_case, *args, **kw):
+def _run(ctx: click.Context, by: str, use_case, *args, opened=None, **kw):
+    """`use_case(store, *args, actor, **kw)`, refusals said and exit 2. `opened`: the
+    (settings, store) the command already has."""
     from bot.services.actors import Forbidden, NotFound
 
-    settings, store = _store(ctx)
+    settings, store = opened or _store(ctx)
     try:
         return use_case(store, *args, _actor(ctx, settings, by), **kw)
     except (NotFound, Forbidden) as exc:
@@ -108,9 +110,16 @@ def escalations_export(ctx: click.Context, escalation: int, by: str, folder: Pat
     """Write ESCALATION's evidence record as JSON and a printable HTML page (files 0600)."""
     from bot.services import safeguarding as use
 
-    settings = _settings(ctx)
+    opened = _store(ctx)
+    settings = opened[0]
     templates = settings.path(settings.notices.templates_dir)
     for path in _run(
-        ctx, by, use.export_evidence, escalation, folder=folder, templates_dir=templates
+        ctx,
+        by,
+        use.export_evidence,
+        escalation,
+        opened=opened,
+        folder=folder,
+        templates_dir=templates,
     ):
         click.echo(str(path))

@@ -8,20 +8,7 @@ from pathlib import Path
 
 import click
 
-from bot.faces.cli.root import _settings, cli, refused
-
-db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Database (default: storage.database in the configuration).",
-)
-
-
-def _open(ctx: click.Context, db: Path | None):
-    from bot.store import Store
-
-    settings = _settings(ctx)
-    return Store(db or settings.path(settings.storage.database))
+from bot.faces.cli.root import _store, cli, db_option, refused
 
 
 def _by() -> str:
@@ -44,13 +31,13 @@ def users() -> None:
     type=click.Choice(["admin", "dsl", "slt"]),
     help="admin: moderation; dsl: also safeguarding; slt: numbers and reports only.",
 )
-@db_option
+@db_option()
 @click.pass_context
 def add(ctx: click.Context, name: str, email: str, role: str, db: Path | None) -> None:
     """Add a person; prints their one-time password (they choose their own at first sign-in)."""
     from bot.services import users as use
 
-    store = _open(ctx, db)
+    store = _store(ctx, db)[1]
     try:
         user, password = use.add_user(store, name, email, role, by=_by())
     except use.UserError as exc:
@@ -63,13 +50,13 @@ def add(ctx: click.Context, name: str, email: str, role: str, db: Path | None) -
 
 
 @users.command("list")
-@db_option
+@db_option()
 @click.pass_context
 def list_users(ctx: click.Context, db: Path | None) -> None:
     """Everyone who may sign in, their role, and how many devices they are signed in on."""
     from bot.services import users as use
 
-    store = _open(ctx, db)
+    store = _store(ctx, db)[1]
     try:
         rows = use.listing(store)
     finally:
@@ -84,12 +71,12 @@ def list_users(ctx: click.Context, db: Path | None) -> None:
 def _simple(verb: str, help_text: str):
     @users.command(verb, help=help_text)
     @click.argument("login")
-    @db_option
+    @db_option()
     @click.pass_context
     def command(ctx: click.Context, login: str, db: Path | None) -> None:
         from bot.services import users as use
 
-        store = _open(ctx, db)
+        store = _store(ctx, db)[1]
         try:
             if verb == "password":
                 user, password = use.reset_password(store, login, by=_by())

@@ -6,18 +6,14 @@ from pathlib import Path
 
 import click
 
-from bot.faces.cli.root import _settings, cli
+from bot.faces.cli.root import _database, _settings, cli, db_option
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8465, show_default=True, type=int)
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Database to serve (default: storage.database in the configuration).",
-)
+@db_option("Database to serve")
 @click.pass_context
 def web(ctx: click.Context, host: str, port: int, db: Path | None) -> None:
     """Serve the dashboard and the pages behind modbot's email links (uvicorn, on 127.0.0.1
@@ -28,12 +24,7 @@ def web(ctx: click.Context, host: str, port: int, db: Path | None) -> None:
     from bot.notify.links import load_secret
 
     settings = _settings(ctx)
-    database = db or settings.path(settings.storage.database)
-    if not database.exists():
-        click.echo(
-            f"modbot: no database at {database}: run `modbot run` or `modbot demo`", err=True
-        )
-        ctx.exit(2)
+    database = _database(ctx, settings, db, missing=": run `modbot run` or `modbot demo`")
     secret = load_secret(settings.email.link_secret_env, database.parent / "link-secret")
     context = WebContext(settings, database, secret)
     if host not in LOOPBACK and not context.cookie_secure:
