@@ -167,11 +167,6 @@ def test_the_disguise_list_is_broad_enough():
     assert len(DISGUISED) >= 60 and len(bases) >= 15
 
 
-@pytest.mark.parametrize(("text", "category"), DISGUISED)
-def test_disguised_words_are_caught(rules, text, category):
-    assert category in categories(rules, text), text
-
-
 # --- 2. harmless words with rude-looking insides: zero false hits ------------------------------
 
 HARMLESS = [
@@ -264,11 +259,6 @@ def test_the_harmless_list_is_long_enough():
     assert len(HARMLESS) >= 60
 
 
-@pytest.mark.parametrize("text", HARMLESS)
-def test_harmless_words_with_rude_insides_are_not_hit(rules, text):
-    assert categories(rules, text) <= {"question", "complaint"}, text
-
-
 def test_place_exceptions_do_not_excuse_the_insult_beside_them(rules):
     assert "profanity" in categories(rules, "Twatt is lovely, unlike you, you twat")
     assert "profanity" in categories(rules, "you absolute twatt")  # the place is written Twatt
@@ -301,33 +291,22 @@ def test_stretching_holds_letters_longer_never_shorter():
 
 # --- 3. URL shorteners: only real links ------------------------------------------------------
 
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "ive planned exactly how im going to do it",
-        "a bit lyrical",
-        "it was a bit lyrical and a bit long",
-        "the t.co-ordinator is Mrs Shah",
-        "we read it bit by bit",
-    ],
-)
-def test_the_shortener_rule_ignores_ordinary_words(rules, text):
-    assert "spam" not in categories(rules, text)
+SHORTENER_LOOKALIKES = [
+    "ive planned exactly how im going to do it",
+    "a bit lyrical",
+    "it was a bit lyrical and a bit long",
+    "the t.co-ordinator is Mrs Shah",
+    "we read it bit by bit",
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "free stuff bit.ly/abc",
-        "see t.co/xyz",
-        "https://tinyurl.com/abc123",
-        "click https://bit.ly/3xYz now",
-        "BIT.LY/Promo",
-    ],
-)
-def test_real_shortener_links_are_caught(rules, text):
-    assert "spam" in categories(rules, text)
+SHORTENER_LINKS = [
+    "free stuff bit.ly/abc",
+    "see t.co/xyz",
+    "https://tinyurl.com/abc123",
+    "click https://bit.ly/3xYz now",
+    "BIT.LY/Promo",
+]
 
 
 # --- 4. threats against a whole group ---------------------------------------------------------
@@ -354,30 +333,18 @@ GROUP_THREATS = [
 ]
 
 
-@pytest.mark.parametrize("text", GROUP_THREATS)
-def test_threats_against_a_group_escalate(rules, text):
-    hits = rules.classify([text])[0].hits
-    threat = [h for h in hits if h.category.value == "threat"]
-    assert threat and threat[0].action.value == "escalate", text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "soap will kill all the germs",
-        "we need to kill all the weeds in the garden",
-        "the pictures should be hung in the hall",
-        "calories need to be burned",
-        "phones should be put down in lessons",
-        "a bath bomb the kids made",
-        "we need to blow up the balloons",
-        "shoot all the photos in daylight",
-        "she shot up the rankings",
-        "Minecraft: kill all the zombies",
-    ],
-)
-def test_group_threat_patterns_leave_ordinary_sentences_alone(rules, text):
-    assert "threat" not in categories(rules, text), text
+GROUP_THREAT_LOOKALIKES = [
+    "soap will kill all the germs",
+    "we need to kill all the weeds in the garden",
+    "the pictures should be hung in the hall",
+    "calories need to be burned",
+    "phones should be put down in lessons",
+    "a bath bomb the kids made",
+    "we need to blow up the balloons",
+    "shoot all the photos in daylight",
+    "she shot up the rankings",
+    "Minecraft: kill all the zombies",
+]
 
 
 # --- 5. negation and counter-speech do not escalate -------------------------------------------
@@ -400,28 +367,19 @@ COUNTER_SPEECH = [
 ]
 
 
-@pytest.mark.parametrize("text", COUNTER_SPEECH)
-def test_negation_and_counter_speech_do_not_escalate(rules, text):
-    assert "escalate" not in actions(rules, text), text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "kill yourself",
-        "no, kill yourself",
-        "nobody likes you",
-        "no one would miss you",
-        "I'll kill you",
-        "don't tell anyone, I'll kill you",
-        "No, Muslims deserve to die",
-        "nobody should care, you should just die",
-        "people saying immigrants should be shot are right",
-        "Muslims deserve to die",
-    ],
-)
-def test_the_guard_does_not_excuse_real_threats(rules, text):
-    assert "escalate" in actions(rules, text), text
+# the guard does not excuse real threats
+REAL_THREATS = [
+    "kill yourself",
+    "no, kill yourself",
+    "nobody likes you",
+    "no one would miss you",
+    "I'll kill you",
+    "don't tell anyone, I'll kill you",
+    "No, Muslims deserve to die",
+    "nobody should care, you should just die",
+    "people saying immigrants should be shot are right",
+    "Muslims deserve to die",
+]
 
 
 def test_self_harm_is_never_excused_by_a_negation(rules):
@@ -447,33 +405,21 @@ STAFF_ALLEGATIONS = [
 ]
 
 
-@pytest.mark.parametrize("text", STAFF_ALLEGATIONS)
-def test_allegations_against_staff_escalate_quietly(rules, text):
-    hits = [h for h in rules.classify([text])[0].hits if h.category.value == "staff_allegation"]
-    assert hits, text
-    assert hits[0].action.value == "escalate" and hits[0].notice is None
-
-
 def test_an_allegation_is_not_categorised_as_an_insult(rules):
     found = categories(rules, "Mr Jones is a useless idiot and he hit my son, Mr Jones hit my son")
     assert "staff_allegation" in found and "insult" not in found
     assert "insult" in categories(rules, "Mr Jones is a useless idiot")
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Thank you Mrs Hughes, you really touched our hearts",
-        "Mrs Hughes has touched so many lives",
-        "Miss Jones hurt her ankle at sports day",
-        "the coach hurt his back",
-        "the PE teacher hit the ball over the fence",
-        "the teacher emailed me at 9pm about parents evening",
-        "Mr Smith really touched me with his speech",
-    ],
-)
-def test_praise_and_accidents_are_not_allegations(rules, text):
-    assert "staff_allegation" not in categories(rules, text), text
+PRAISE_AND_ACCIDENTS = [
+    "Thank you Mrs Hughes, you really touched our hearts",
+    "Mrs Hughes has touched so many lives",
+    "Miss Jones hurt her ankle at sports day",
+    "the coach hurt his back",
+    "the PE teacher hit the ball over the fence",
+    "the teacher emailed me at 9pm about parents evening",
+    "Mr Smith really touched me with his speech",
+]
 
 
 PHOTO_CONSENT = [
@@ -490,23 +436,12 @@ PHOTO_CONSENT = [
 ]
 
 
-@pytest.mark.parametrize("text", PHOTO_CONSENT)
-def test_photo_consent_requests_get_a_reply(rules, text):
-    hits = [h for h in rules.classify([text])[0].hits if h.category.value == "photo_consent"]
-    assert hits and hits[0].action.value == "respond", text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "lovely photos, thank you",
-        "I can't take my eyes off this picture",
-        "I did not sign the permission slip for the trip",
-        "no girl deserves to be touched without consent",
-    ],
-)
-def test_photos_and_permission_slips_are_not_consent_requests(rules, text):
-    assert "photo_consent" not in categories(rules, text), text
+PHOTOS_AND_PERMISSION_SLIPS = [
+    "lovely photos, thank you",
+    "I can't take my eyes off this picture",
+    "I did not sign the permission slip for the trip",
+    "no girl deserves to be touched without consent",
+]
 
 
 MEDIA = [
@@ -520,33 +455,78 @@ MEDIA = [
 ]
 
 
-@pytest.mark.parametrize("text", MEDIA)
-def test_media_enquiries_get_a_reply(rules, text):
-    hits = [h for h in rules.classify([text])[0].hits if h.category.value == "media_enquiry"]
-    assert hits and hits[0].action.value == "respond", text
+# a job title alone is not a media enquiry
+JOB_TITLES = [
+    "my son wants to be a journalist",
+    "great comments from parents about the play",
+]
 
 
-@pytest.mark.parametrize(
-    "text", ["my son wants to be a journalist", "great comments from parents about the play"]
-)
-def test_a_job_title_alone_is_not_a_media_enquiry(rules, text):
-    assert "media_enquiry" not in categories(rules, text), text
+# complaints without a question mark need a reply
+COMPLAINTS = [
+    "please sort out the parking",
+    "I expect a reply",
+    "this is unacceptable",
+    "nobody has got back to me",
+    "I want to make a complaint",
+    "parking at pickup is dangerous and nobody does anything",
+    "still not heard back about the refund",
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "please sort out the parking",
-        "I expect a reply",
-        "this is unacceptable",
-        "nobody has got back to me",
-        "I want to make a complaint",
-        "parking at pickup is dangerous and nobody does anything",
-        "still not heard back about the refund",
-    ],
-)
-def test_complaints_without_a_question_mark_need_a_reply(rules, text):
-    assert "complaint" in categories(rules, text), text
+# --- one table: every text above, the category it is about, and what the rules must say -------
+
+ANY = "any category"
+
+
+def _about(category: str, expect: str, texts: list[str]) -> list[tuple[str, str, str]]:
+    return [(text, category, expect) for text in texts]
+
+
+# expect: "found" / "absent" (a hit of the category, or none); an action ("escalate",
+# "respond") taken by the category's first hit, "quietly" when it posts no notice; for ANY:
+# "harmless" (nothing but question or complaint), an action some hit takes, "not <action>"
+JUDGED = [
+    *[(text, category, "found") for text, category in DISGUISED],
+    *_about(ANY, "harmless", HARMLESS),
+    *_about("spam", "absent", SHORTENER_LOOKALIKES),
+    *_about("spam", "found", SHORTENER_LINKS),
+    *_about("threat", "escalate", GROUP_THREATS),
+    *_about("threat", "absent", GROUP_THREAT_LOOKALIKES),
+    *_about(ANY, "not escalate", COUNTER_SPEECH),
+    *_about(ANY, "escalate", REAL_THREATS),
+    *_about("staff_allegation", "escalate quietly", STAFF_ALLEGATIONS),
+    *_about("staff_allegation", "absent", PRAISE_AND_ACCIDENTS),
+    *_about("photo_consent", "respond", PHOTO_CONSENT),
+    *_about("photo_consent", "absent", PHOTOS_AND_PERMISSION_SLIPS),
+    *_about("media_enquiry", "respond", MEDIA),
+    *_about("media_enquiry", "absent", JOB_TITLES),
+    *_about("complaint", "found", COMPLAINTS),
+]
+
+
+def said(rules: RulesClassifier, text: str, category: str) -> set[str]:
+    """What the rules say of `text`, in the words of the table's `expect`."""
+    hits = rules.classify([text])[0].hits
+    if category == ANY:
+        found = {h.category.value for h in hits}
+        return {h.action.value for h in hits} | ({"harmless"} if found <= HARMLESS_ONLY else set())
+    mine = [h for h in hits if h.category.value == category]
+    if not mine:
+        return {"absent"}
+    return {"found", mine[0].action.value} | ({"quietly"} if mine[0].notice is None else set())
+
+
+HARMLESS_ONLY = {"question", "complaint"}
+
+
+@pytest.mark.parametrize(("text", "category", "expect"), JUDGED)
+def test_the_rules_judge_each_text_as_the_table_says(rules, text, category, expect):
+    verdict = said(rules, text, category)
+    if expect.startswith("not "):
+        assert expect.removeprefix("not ") not in verdict, (text, verdict)
+    else:
+        assert set(expect.split()) <= verdict, (text, verdict)
 
 
 # --- the new rule keys are checked like the old ones ------------------------------------------
