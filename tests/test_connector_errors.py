@@ -6,6 +6,8 @@ shapes in tests/fixtures; the connectors, the pipeline and the store are the rea
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -25,6 +27,7 @@ from bot.core.errors import (
     TransientError,
 )
 from bot.core.models import Hide
+from connectors.base import Connector
 from connectors.facebook import FacebookConnector
 from connectors.graph_http import GraphSession
 from connectors.x import XConnector, XSession
@@ -127,7 +130,6 @@ GRAPH_CASES = [
         BACKOFF,
     ),
 ]
-GRAPH_IDS = [c[0] for c in GRAPH_CASES]
 
 
 def x_problem(status: int, body: dict, headers: dict | None = None) -> dict:
@@ -225,7 +227,6 @@ X_CASES = [
     ("503", x_problem(503, {"title": "Service Unavailable"}), TransientError, "failing", BACKOFF),
     ("504", x_problem(504, {"title": "Gateway Timeout"}), TransientError, "failing", BACKOFF),
 ]
-X_IDS = [c[0] for c in X_CASES]
 
 
 # --- the Graph API and X stand-ins, and a pipeline over each ---------------------------------
@@ -283,6 +284,49 @@ class Clock:
         return self.now
 
 
+# --- one table: every documented error of both platforms, and where each platform answers ---
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    token: str
+    hidden: str  # the toxic comment the first poll hides
+    read: tuple[str, str]  # the request a poll starts with
+    hide: tuple[str, str]  # the Hide request
+    hide_done: dict  # the platform's reply when the Hide worked
+    serve_reads: Callable[[object], None]
+    connector: Callable[[Callable[[], datetime]], Connector]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+FACEBOOK = Platform(
+    "facebook",
+    FB_TOKEN,
+    HIDDEN,
+    (responses.GET, f"{GRAPH}/{PAGE}/published_posts"),
+    (responses.POST, f"{GRAPH}/{HIDDEN}"),
+    {"json": {"success": True}},
+    serve_graph_reads,
+    lambda clock: FacebookConnector(PAGE, FB_TOKEN, GraphSession(timeout=5), clock=clock),
+)
+X = Platform(
+    "x",
+    X_TOKEN,
+    X_HIDDEN,
+    (responses.GET, f"{X_API}/users/{X_USER}/tweets"),
+    (responses.PUT, f"{X_API}/tweets/{X_HIDDEN}/hidden"),
+    {"json": {"data": {"hidden": True}}},
+    serve_x_reads,
+    lambda clock: XConnector(X_USER, X_TOKEN, XSession(timeout=5), clock=clock),
+)
+PLATFORMS = {p.name: p for p in (FACEBOOK, X)}
+# platform, name, reply, exception, health, wait before the next poll
+CASES = [(FACEBOOK, *case) for case in GRAPH_CASES] + [(X, *case) for case in X_CASES]
+CASE_IDS = [f"{platform} {name}" for platform, name, *_ in CASES]
+FIELDS = ("platform", "name", "reply", "error", "health", "wait")
+
+
 def pipeline_for(tmp_path: Path, classifiers, platform: str):
     clock = Clock()
     data = example_data()
@@ -300,10 +344,7 @@ def pipeline_for(tmp_path: Path, classifiers, platform: str):
         }
     ]
     settings = parse_settings(data, EXAMPLE_CONFIG, environ={"MODBOT_TEST_TOKEN": token})
-    if platform == "facebook":
-        connector = FacebookConnector(PAGE, FB_TOKEN, GraphSession(timeout=5), clock=clock)
-    else:
-        connector = XConnector(X_USER, X_TOKEN, XSession(timeout=5), clock=clock)
+    connector = PLATFORMS[platform].connector(clock)
     key = settings.accounts[0].key
     pipeline, _ = build_pipeline(
         settings,
@@ -343,42 +384,23 @@ def hide_row(pipeline, comment_id: str) -> dict:
 
 
 # --- the exception each error becomes -------------------------------------------------------
-@pytest.mark.parametrize(("name", "reply", "error", "health", "wait"), GRAPH_CASES, ids=GRAPH_IDS)
+@pytest.mark.parametrize(FIELDS, CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("where", ["read", "action"])
 @responses.activate
-def test_graph_error_becomes_its_exception(name, reply, error, health, wait, where):
-    connector = FacebookConnector(PAGE, FB_TOKEN, GraphSession(timeout=5), clock=lambda: NOW)
+def test_error_becomes_its_exception(platform, name, reply, error, health, wait, where):
+    connector = platform.connector(lambda: NOW)
     if where == "read":
-        responses.add(responses.GET, f"{GRAPH}/{PAGE}/published_posts", **reply)
+        responses.add(*platform.read, **reply)
         call = lambda: connector.fetch(None)  # noqa: E731
     else:
-        responses.add(responses.POST, f"{GRAPH}/{HIDDEN}", **reply)
-        call = lambda: connector.apply(Hide(HIDDEN))  # noqa: E731
+        responses.add(*platform.hide, **reply)
+        call = lambda: connector.apply(Hide(platform.hidden))  # noqa: E731
     with pytest.raises(ConnectorError) as info:
         call()
     assert type(info.value) is error
     if error is RateLimited:
         assert info.value.retry_after == wait
-    assert FB_TOKEN not in str(info.value) and FB_TOKEN not in repr(info.value)
-
-
-@pytest.mark.parametrize(("name", "reply", "error", "health", "wait"), X_CASES, ids=X_IDS)
-@pytest.mark.parametrize("where", ["read", "action"])
-@responses.activate
-def test_x_error_becomes_its_exception(name, reply, error, health, wait, where):
-    connector = XConnector(X_USER, X_TOKEN, XSession(timeout=5), clock=lambda: NOW)
-    if where == "read":
-        responses.add(responses.GET, f"{X_API}/users/{X_USER}/tweets", **reply)
-        call = lambda: connector.fetch(None)  # noqa: E731
-    else:
-        responses.add(responses.PUT, f"{X_API}/tweets/{X_HIDDEN}/hidden", **reply)
-        call = lambda: connector.apply(Hide(X_HIDDEN))  # noqa: E731
-    with pytest.raises(ConnectorError) as info:
-        call()
-    assert type(info.value) is error
-    if error is RateLimited:
-        assert info.value.retry_after == wait
-    assert X_TOKEN not in str(info.value)
+    assert platform.token not in str(info.value) and platform.token not in repr(info.value)
 
 
 def test_every_documented_graph_code_is_in_the_one_table():
@@ -392,46 +414,18 @@ def test_every_documented_graph_code_is_in_the_one_table():
 
 
 # --- end states through the pipeline: a read fails ------------------------------------------
-@pytest.mark.parametrize(("name", "reply", "error", "health", "wait"), GRAPH_CASES, ids=GRAPH_IDS)
+@pytest.mark.parametrize(FIELDS, CASES, ids=CASE_IDS)
 @responses.activate
-def test_graph_read_error_end_state(tmp_path, rules_only, name, reply, error, health, wait):
-    pipeline, settings, key, clock = pipeline_for(tmp_path, rules_only, "facebook")
-    serve_graph_reads(responses)
-    responses.add(responses.POST, f"{GRAPH}/{HIDDEN}", json={"success": True})
+def test_read_error_end_state(tmp_path, rules_only, platform, name, reply, error, health, wait):
+    pipeline, settings, key, clock = pipeline_for(tmp_path, rules_only, platform.name)
+    platform.serve_reads(responses)
+    responses.add(*platform.hide, **platform.hide_done)
     pipeline.run_once()
     accounts = pipeline.store.accounts
     cursor = accounts.cursor(key)
     assert accounts.get(key).health == "ok" and cursor
     responses.reset()
-    responses.add(responses.GET, f"{GRAPH}/{PAGE}/published_posts", **reply)
-    clock.now = NOW + timedelta(minutes=5)
-    [report] = pipeline.run_once()
-    state = accounts.get(key)
-    assert (report.health, state.health) == (health, health)
-    assert state.cursor == cursor and state.failures == 1
-    assert_wait(state, wait, clock.now)
-    assert FB_TOKEN not in (state.last_error or "")
-    expected = people_told(settings) if health in ("auth_expired", "permission_missing") else []
-    assert alerts(pipeline) == expected
-    clock.now += timedelta(hours=2)
-    pipeline.run_once()  # still failing: the same episode, nobody told twice
-    assert alerts(pipeline) == expected and accounts.get(key).failures == 2
-
-
-@pytest.mark.parametrize(("name", "reply", "error", "health", "wait"), X_CASES, ids=X_IDS)
-@responses.activate
-def test_x_read_error_end_state(tmp_path, rules_only, name, reply, error, health, wait):
-    pipeline, settings, key, clock = pipeline_for(tmp_path, rules_only, "x")
-    serve_x_reads(responses)
-    responses.add(
-        responses.PUT, f"{X_API}/tweets/{X_HIDDEN}/hidden", json={"data": {"hidden": True}}
-    )
-    pipeline.run_once()
-    accounts = pipeline.store.accounts
-    cursor = accounts.cursor(key)
-    assert accounts.get(key).health == "ok" and cursor
-    responses.reset()
-    responses.add(responses.GET, f"{X_API}/users/{X_USER}/tweets", **reply)
+    responses.add(*platform.read, **reply)
     clock.now = NOW + timedelta(minutes=5)
     [report] = pipeline.run_once()
     state = accounts.get(key)
@@ -439,31 +433,34 @@ def test_x_read_error_end_state(tmp_path, rules_only, name, reply, error, health
     assert state.cursor == cursor and state.failures == 1
     reset = "x-rate-limit-reset" in reply.get("headers", {})  # an absolute time: 5 min passed
     assert_wait(state, wait - 300 if reset else wait, clock.now)
+    assert platform.token not in (state.last_error or "")
     expected = people_told(settings) if health in ("auth_expired", "permission_missing") else []
     assert alerts(pipeline) == expected
+    clock.now += timedelta(hours=2)
+    pipeline.run_once()  # still failing: the same episode, nobody told twice
+    assert alerts(pipeline) == expected and accounts.get(key).failures == 2
 
 
 # --- end states through the pipeline: an action fails ---------------------------------------
-GONE = {"100/33": graph_reply("100/33")}
-
-
-@pytest.mark.parametrize(("name", "reply", "error", "health", "wait"), GRAPH_CASES, ids=GRAPH_IDS)
+@pytest.mark.parametrize(FIELDS, CASES, ids=CASE_IDS)
 @responses.activate
-def test_graph_action_error_end_state(tmp_path, rules_only, name, reply, error, health, wait):
+def test_action_error_end_state(tmp_path, rules_only, platform, name, reply, error, health, wait):
     """The Hide is refused: the account's health says why, the Hide stays pending (never
     `failed`), the comment stays decided, people are told when a person must act."""
-    pipeline, settings, key, clock = pipeline_for(tmp_path, rules_only, "facebook")
-    serve_graph_reads(responses)
-    responses.add(responses.POST, f"{GRAPH}/{HIDDEN}", **reply)
+    pipeline, settings, key, clock = pipeline_for(tmp_path, rules_only, platform.name)
+    platform.serve_reads(responses)
+    responses.add(*platform.hide, **reply)
     pipeline.run_once()
-    accounts = pipeline.store.accounts
-    state = accounts.get(key)
-    assert state.health == health
+    state = pipeline.store.accounts.get(key)
+    row = hide_row(pipeline, platform.hidden)
+    if error is CommentGone:  # the reply was deleted before we acted: nothing to retry
+        assert state.health == "ok" and row["status"] == "gone"
+        return
+    assert state.health == health and row["status"] == "intended"
     assert_wait(state, wait, clock.now)
-    assert hide_row(pipeline, HIDDEN)["status"] == "intended"
-    comment = pipeline.store.comment_row("facebook", HIDDEN)
+    comment = pipeline.store.comment_row(platform.name, platform.hidden)
     assert comment["status"] == "decided"
-    assert FB_TOKEN not in (state.last_error or "") + (hide_row(pipeline, HIDDEN)["error"] or "")
+    assert platform.token not in (state.last_error or "") + (row["error"] or "")
     expected = people_told(settings) if health in ("auth_expired", "permission_missing") else []
     assert alerts(pipeline) == expected
 
@@ -477,24 +474,6 @@ def test_graph_hide_of_a_deleted_comment_is_gone_not_an_account_problem(tmp_path
     assert pipeline.store.accounts.get(key).health == "ok"
     assert hide_row(pipeline, HIDDEN)["status"] == "gone"
     assert alerts(pipeline) == []
-
-
-@pytest.mark.parametrize(("name", "reply", "error", "health", "wait"), X_CASES, ids=X_IDS)
-@responses.activate
-def test_x_action_error_end_state(tmp_path, rules_only, name, reply, error, health, wait):
-    pipeline, settings, key, clock = pipeline_for(tmp_path, rules_only, "x")
-    serve_x_reads(responses)
-    responses.add(responses.PUT, f"{X_API}/tweets/{X_HIDDEN}/hidden", **reply)
-    pipeline.run_once()
-    state = pipeline.store.accounts.get(key)
-    row = hide_row(pipeline, X_HIDDEN)
-    if error is CommentGone:  # the reply was deleted before we acted: nothing to retry
-        assert state.health == "ok" and row["status"] == "gone"
-        return
-    assert state.health == health and row["status"] == "intended"
-    assert_wait(state, wait, clock.now)
-    expected = people_told(settings) if health in ("auth_expired", "permission_missing") else []
-    assert alerts(pipeline) == expected
 
 
 # --- recovery ------------------------------------------------------------------------------------
