@@ -27,6 +27,7 @@ CLEAN = (
 )
 NOW = "2025-03-03T09:00:00+00:00"
 PREVIOUS = 5  # the schema version before the scrubbing migration
+ABOUT = {"platform": "facebook", "comment_id": "c1", "account": "17"}  # the comment in question
 
 
 def _old_database(path) -> None:
@@ -53,10 +54,8 @@ def _old_database(path) -> None:
             "created_at": NOW,
         },
         "feedback": {
+            **ABOUT,
             "decision_id": 1,
-            "platform": "facebook",
-            "comment_id": "c1",
-            "account": "17",
             "source": "restored",
             "status": "restore",
             "reason": "harmless",
@@ -64,16 +63,20 @@ def _old_database(path) -> None:
             "created_at": NOW,
         },
         "ban_requests": {
+            **ABOUT,
             "decision_id": 1,
-            "platform": "facebook",
-            "comment_id": "c1",
-            "account": "17",
             "author_id": "a1",
             "reason": "repeated abuse",
             "suggested_by": "dsl",
             "suggested_at": NOW,
         },
-        "users": {"name": "admin", "email": "a@school.example", "role": "admin"},
+        "users": {
+            "name": "admin",
+            "email": "a@school.example",
+            "role": "admin",
+            "created_at": NOW,
+            "created_by": "setup",
+        },
         "sessions": {
             "id": "s1",
             "user_id": 1,
@@ -83,12 +86,10 @@ def _old_database(path) -> None:
             "expires_at": NOW,
         },
     }
-    rows["users"].update(created_at=NOW, created_by="setup")
     for table, column in ERROR_COLUMNS:
         rows[table][column] = LEAKY
-    for table in ("users", *rows):
-        if table != "users" or not db["users"].count:
-            db[table].insert(rows[table])
+    for table, row in rows.items():  # the user before the session that names it
+        db[table].insert(row)
     db.execute(
         "INSERT INTO audit (at, actor, event, detail) VALUES (?, 'modbot', 'action.gone', ?)",
         [NOW, json.dumps({"error": LEAKY})],
@@ -162,9 +163,7 @@ def _column(store: Store, table: str, column: str) -> str:
 
 def test_every_writer_of_an_error_column_redacts(store):
     comment = Comment(
-        platform="facebook",
-        account="17",
-        comment_id="c1",
+        **ABOUT,
         post_id="p1",
         text="hello",
         author_id="a1",
@@ -201,10 +200,8 @@ def test_every_writer_of_an_error_column_redacts(store):
     assert store.accounts.get("facebook:17").last_error == f"RuntimeError: {CLEAN}"
 
     feedback = store.reviews.add_feedback(
+        **ABOUT,
         decision_id=1,
-        platform="facebook",
-        comment_id="c1",
-        account="17",
         text=None,
         label="allow",
         category=None,
@@ -216,10 +213,8 @@ def test_every_writer_of_an_error_column_redacts(store):
     store.reviews.restored(feedback.id, error=LEAKY)
     assert _column(store, "feedback", "restore_error") == CLEAN
     ban, _ = store.reviews.suggest_ban(
+        **ABOUT,
         decision_id=1,
-        platform="facebook",
-        comment_id="c1",
-        account="17",
         author_id="a1",
         reason="abuse",
         by="dsl",
