@@ -8,6 +8,8 @@ would be asked to look at (escalated without hiding). Usage:
     .venv/bin/python benches/tune_semantic_tiers.py [DATA.jsonl] [--category identity_hate]
 
 With --category, only that category's tier moves; the others keep the configured ones.
+With --corroboration, the tiers stay as configured and `policy.semantic_corroboration` (the
+sum of the three strongest harm scores at which a review-tier concern is acted on) is swept.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("data", nargs="?", type=Path, default=DEV)
     parser.add_argument("--category", default="default")
+    parser.add_argument("--corroboration", action="store_true")
     args = parser.parse_args()
     if "test" in args.data.name:
         sys.exit("refusing to tune on a test split: use dev")
@@ -53,23 +56,32 @@ def main() -> None:
     texts = [e.text for e in examples]
     replay = Replay(texts, classifiers.combined.classify(texts))
     print("act  review | harmful_down sg_escalated | harmless_down harmless_to_DSL | routed")
+    if args.corroboration:
+        for total in [0.0, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]:
+            policy = settings.policy.model_copy(update={"semantic_corroboration": total})
+            print(f"corroboration {total:.1f}:", end=" ")
+            report(examples, run(examples, replay, policy), 0, 0)
+        return
     for act in GRID:
         for review in [r for r in GRID if r <= act]:
             tiers = {**settings.policy.semantic_tiers}
             tiers[args.category] = SemanticTier(act=act, review=review)
             policy = settings.policy.model_copy(update={"semantic_tiers": tiers})
-            result = run(examples, replay, policy)
-            h = headline(result)
-            to_dsl = [
-                p == "escalate" and not d
-                for e, p, d in zip(examples, result.predicted, result.taken_down(), strict=True)
-                if e.label in ("allow", "respond")
-            ]
-            print(
-                f"{act:.2f} {review:.2f}  |    {h['harmful_caught']:.3f}       "
-                f"{h['safeguarding_escalated']:.3f}    |    {h['harmless_hidden']:.3f}         "
-                f"{sum(to_dsl) / len(to_dsl):.3f}      | {h['respond_routed']:.3f}"
-            )
+            report(examples, run(examples, replay, policy), act, review)
+
+
+def report(examples, result, act: float, review: float) -> None:
+    h = headline(result)
+    to_dsl = [
+        p == "escalate" and not d
+        for e, p, d in zip(examples, result.predicted, result.taken_down(), strict=True)
+        if e.label in ("allow", "respond")
+    ]
+    print(
+        f"{act:.2f} {review:.2f}  |    {h['harmful_caught']:.3f}       "
+        f"{h['safeguarding_escalated']:.3f}    |    {h['harmless_hidden']:.3f}         "
+        f"{sum(to_dsl) / len(to_dsl):.3f}      | {h['respond_routed']:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def test_split(judge) -> Result:
     return measure(judge, "test.jsonl")
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.83 on the test split (review 0.40): below 0.95")
+@pytest.mark.xfail(strict=True, reason="measured 0.88 on the test split (corroboration 0.9): below 0.95")
 def test_harmful_comments_taken_down(test_split):
     assert headline(test_split)["harmful_caught"] >= 0.95
 
@@ -69,7 +69,7 @@ def test_safeguarding_comments_escalated(test_split):
     assert headline(test_split)["safeguarding_escalated"] >= 0.92
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.026 on the test split (review 0.40): above 0.02")
+@pytest.mark.xfail(strict=True, reason="measured 0.029 on the test split (corroboration 0.9): above 0.02")
 def test_harmless_comments_taken_down(test_split):
     assert headline(test_split)["harmless_hidden"] <= 0.02
 
@@ -80,8 +80,8 @@ def test_questions_and_complaints_routed_to_a_person(test_split):
 
 
 @pytest.mark.xfail(
-    strict=False,  # the rules (another engineer's, in progress) took down 6 of the 8
-    reason="measured 8 of 80 taken down (review 0.40), 6 of them by the rules or toxicity backend",
+    strict=False,  # rule fixes from the rude_substrings_dev set did not carry over
+    reason="measured 8 of 80 taken down, 6 of them by the rules or toxicity backend",
 )
 def test_rude_substrings_at_most_one_taken_down(judge):
     result = measure(judge, "rude_substrings.jsonl")
@@ -89,8 +89,8 @@ def test_rude_substrings_at_most_one_taken_down(judge):
 
 
 @pytest.mark.xfail(
-    strict=False,  # disguise is the rules' job (in progress)
-    reason="measured 0.93 caught (review 0.40)",
+    strict=False,  # disguise is the rules' job; the disguised_dev fixes gained nothing here
+    reason="measured 0.94 caught",
 )
 def test_disguised_offensive_words_caught(judge):
     result = measure(judge, "disguised.jsonl")

@@ -208,3 +208,26 @@ def test_a_profanity_hide_beside_a_middle_tier_concern_still_hides():
     decision = decide(comment(), verdict, POLICY)
     assert (decision.action, decision.hide) == (DecisionAction.ESCALATE, True)
     assert decision.notice_template is None  # bullying: no notice that points at a child
+
+
+def several(**scores: float) -> Verdict:
+    return Verdict({f"semantic:{c}": s for c, s in scores.items()}, model="semantic")
+
+
+def test_a_middle_tier_concern_is_hidden_when_the_model_sees_harm_from_several_sides():
+    # "he films what they do and says he'll put it online": exploitation, grooming and threat
+    verdict = several(sexual_exploitation=0.54, grooming=0.24, threat=0.15)
+    decision = decide(comment(), verdict, POLICY)
+    assert (decision.action, decision.hide) == (DecisionAction.ESCALATE, True)
+    assert "0.93 in all: acted on" in decision.reasons[0]
+    # the same top score alone, or with only questions and complaints beside it: a person looks
+    alone = decide(comment(), several(sexual_exploitation=0.54, complaint=0.5), POLICY)
+    assert (alone.action, alone.hide) == (DecisionAction.ESCALATE, False)
+
+
+def test_corroboration_can_be_turned_off_and_never_acts_below_the_review_tier():
+    off = POLICY.model_copy(update={"semantic_corroboration": 0})
+    verdict = several(sexual_exploitation=0.54, grooming=0.24, threat=0.15)
+    assert decide(comment(), verdict, off).hide is False
+    below = several(threat=0.39, bullying=0.35, insult=0.3)  # 1.04 in all, none in review
+    assert decide(comment(), below, POLICY).action is DecisionAction.ALLOW

@@ -6,7 +6,8 @@ No I/O and no clock, so every rule of the school's policy can be tested directly
 - anything that raises a safeguarding concern is escalated to the DSL. It is hidden meanwhile
   when a rule found it or the semantic score is in the confident tier (`act`); a concern only
   the model sees below that (`review`) is escalated WITHOUT hiding (`Decision.hide` False): a
-  person looks, and a harmless parent is not hidden on a guess;
+  person looks, and a harmless parent is not hidden on a guess; unless the model sees harm from
+  several sides at once (`policy.semantic_corroboration`, see `harm_mass`);
 - an allegation against staff escalates quietly (no notice) and is never filed as an insult;
 - identity hate only the model sees is hidden when confident, else a person looks (`respond`);
 - offensive content (rule hits, or a toxicity score at or above `hide_threshold`) is hidden;
@@ -156,8 +157,12 @@ def decide(comment: Comment, verdict: Verdict, policy: Policy) -> Decision:
 
     by_rules = {h.category for h in verdict.hits}
     semantic = sorted(semantic_by_category.items(), key=lambda kv: -kv[1])
+    mass, others = harm_mass(semantic_by_category)
+    corroborated = 0 < policy.semantic_corroboration <= mass and others >= OTHER_SIDES
     for category, score in semantic:
-        _add_semantic(found, verdict, policy, category, score, category in by_rules)
+        _add_semantic(
+            found, verdict, policy, category, score, category in by_rules, mass, corroborated
+        )
 
     label, score = toxicity_score(verdict)
     if score >= policy.hide_threshold:
@@ -208,6 +213,30 @@ def decide(comment: Comment, verdict: Verdict, policy: Policy) -> Decision:
     )
 
 
+HARM_ACTIONS = (DecisionAction.ESCALATE, DecisionAction.HIDE)
+
+
+# How much of the harm mass must come from other categories than the strongest, so one score
+# alone never counts as corroborated (on dev: one harmful comment fewer hidden than without it).
+OTHER_SIDES = 0.2
+
+
+def harm_mass(scores: dict[Category, float]) -> tuple[float, float]:
+    """The three strongest scores among categories that take a comment down, added up, and the
+    part of that from the second and third: a comment the model reads as harmful from several
+    sides at once ("he films them and says he'll post it" is exploitation, grooming and a
+    threat) is surer than any one score says."""
+    harm = sorted(
+        (
+            v
+            for c, v in scores.items()
+            if c in SEMANTIC_PROFILES and SEMANTIC_PROFILES[c].action in HARM_ACTIONS
+        ),
+        reverse=True,
+    )
+    return sum(harm[:3]), sum(harm[1:3])
+
+
 def _add_semantic(
     found: _Builder,
     verdict: Verdict,
@@ -215,6 +244,8 @@ def _add_semantic(
     category: Category,
     score: float,
     rules_too: bool,
+    mass: float = 0.0,
+    corroborated: bool = False,
 ) -> None:
     profile = SEMANTIC_PROFILES.get(category)
     tier = policy.semantic_tier(category.value)
@@ -225,6 +256,9 @@ def _add_semantic(
         found.add(DecisionAction.ALLOW, category, reason, Severity.LOW, False)
         return
     confident = score >= tier.act
+    if not confident and corroborated and profile.action in HARM_ACTIONS:
+        confident = True
+        reason += f" (with the other harm scores, {mass:.2f} in all: acted on)"
     if profile.action is DecisionAction.ESCALATE:
         if confident:
             found.add(_S, category, reason, profile.severity, True, profile.notice)
