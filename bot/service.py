@@ -93,11 +93,14 @@ class Scheduler:
     def wake(self) -> None:
         self._wake.set()
 
-    def run_pending(self) -> list[str]:
+    def run_pending(self, stop: threading.Event | None = None) -> list[str]:
         """Run submitted work, then every job that is due, each once (missed runs coalesce).
-        A job that raises is logged and runs again at its next interval."""
+        A job that raises is logged and runs again at its next interval. Once `stop` is set,
+        no further job starts: a stop waits for the job in hand only."""
         ran = ["submitted"] * self._run_submitted()
         for job in list(self.jobs.values()):
+            if stop is not None and stop.is_set():
+                break
             started = self.monotonic()
             if job.due > started:
                 continue
@@ -123,7 +126,7 @@ class Scheduler:
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            self.run_pending()
+            self.run_pending(stop)
             if stop.is_set():
                 break
             self._wake.wait(min(self.seconds_until_next(), MAX_SLEEP))
@@ -216,13 +219,13 @@ def run_forever(
         server = hooks.serve(app, webhook_settings)
         threading.Thread(target=server.run, name="webhooks", daemon=True).start()
 
-    def _stop(signum: int, _frame: object) -> None:
+    def request_stop(signum: int) -> None:
         log.info("stop requested; finishing the batch in hand", signal=signal.Signals(signum).name)
         stop.set()
         pipeline.stop.set()
         scheduler.wake()
 
-    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    restore_signals = _stop_on_signals(request_stop)
 
     def wake_on_stop() -> None:  # a stop set by another thread ends the wait at once
         stop.wait()
@@ -240,6 +243,50 @@ def run_forever(
     finally:
         if server is not None:
             server.should_exit = True
+        restore_signals()
+        log.info("modbot stopped cleanly")
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _ignore(_signum: int, _frame: object) -> None:
+    """The Python-level handler does nothing: the signal is read from the wakeup pipe."""
+
+
+def _stop_on_signals(request_stop: Callable[[int], None]) -> Callable[[], None]:
+    """Call `request_stop(signum)` on SIGTERM or SIGINT, from a thread of its own.
+
+    Why not in the signal handler: a handler runs in the main thread between two bytecodes,
+    and if that thread is inside a logger or an Event (each holds a lock) when the signal
+    lands, logging or setting an Event from the handler waits for ever on that lock (seen: a
+    SIGTERM during the "modbot running" log line hung the service). The C-level wakeup fd
+    takes no Python lock: the signal number is written to a pipe, and a thread acts on it.
+    Returns a function that puts the previous handlers back."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    previous = {s: signal.signal(s, _ignore) for s in STOP_SIGNALS}
+
+    def watch() -> None:
+        while True:
+            try:
+                data = os.read(read_end, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            for signum in data:
+                if signum in STOP_SIGNALS:
+                    request_stop(signum)
+
+    threading.Thread(target=watch, name="signals", daemon=True).start()
+
+    def restore() -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        log.info("modbot stopped cleanly")
+        signal.set_wakeup_fd(previous_fd)
+        os.close(write_end)  # ends the watcher's read
+        os.close(read_end)
+
+    return restore

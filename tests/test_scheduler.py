@@ -160,6 +160,7 @@ def test_a_stop_ends_the_loop_after_the_job_in_hand_and_work_handed_over():
         stop.set()
 
     scheduler.add("once", last_poll, 300)
+    scheduler.add("housekeeping", lambda: done.append("housekeeping"), 60)  # due, not started
     scheduler.run(stop)  # returns: the job set the stop flag
     assert done == ["webhook audit"]
 

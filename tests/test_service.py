@@ -78,10 +78,37 @@ def test_sigterm_stops_modbot_run_cleanly(tmp_path):
     try:
         assert running.wait(timeout=120), "".join(seen)
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+        proc.wait(timeout=180)  # a hang guard: the job in hand finishes, on a loaded machine too
         reader.join(timeout=10)
     finally:
         proc.kill()
     err = "".join(seen)
     assert proc.returncode == 0, err
     assert "modbot stopped cleanly" in err
+
+
+def test_a_stop_signal_is_acted_on_outside_the_signal_handler():
+    """A SIGTERM landing while the main thread holds a lock (a logger's, an Event's) must not
+    hang the service: the stop is requested from a thread of its own, which waits its turn.
+    (Acting inside the handler deadlocked here: the handler runs in the main thread.)"""
+    from bot.service import _stop_on_signals
+
+    lock = threading.Lock()
+    got: list[tuple[int, str]] = []
+    done = threading.Event()
+
+    def request_stop(signum: int) -> None:
+        with lock:
+            got.append((signum, threading.current_thread().name))
+        done.set()
+
+    restore = _stop_on_signals(request_stop)
+    try:
+        with lock:  # the main thread is inside the logger when the signal lands
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)  # the handler runs here, in this thread, holding the lock
+        assert done.wait(30)
+    finally:
+        restore()
+    assert got == [(signal.SIGTERM, "signals")]
+    assert signal.getsignal(signal.SIGTERM) is not None  # put back as it was
