@@ -60,7 +60,7 @@ def test_split(judge) -> Result:
     return measure(judge, "test.jsonl")
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.88 on the test split (corroboration 0.9): below 0.95")
+@pytest.mark.xfail(strict=True, reason="measured 0.92 on the test split (act 0.60, corroboration 0.8): below 0.95")
 def test_harmful_comments_taken_down(test_split):
     assert headline(test_split)["harmful_caught"] >= 0.95
 
@@ -69,7 +69,7 @@ def test_safeguarding_comments_escalated(test_split):
     assert headline(test_split)["safeguarding_escalated"] >= 0.92
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.029 on the test split (corroboration 0.9): above 0.02")
+@pytest.mark.xfail(strict=True, reason="measured 0.029 on the test split (act 0.60, corroboration 0.8): above 0.02")
 def test_harmless_comments_taken_down(test_split):
     assert headline(test_split)["harmless_hidden"] <= 0.02
 
@@ -81,18 +81,14 @@ def test_questions_and_complaints_routed_to_a_person(test_split):
 
 @pytest.mark.xfail(
     strict=False,  # rule fixes from the rude_substrings_dev set did not carry over
-    reason="measured 8 of 80 taken down, 6 of them by the rules or toxicity backend",
+    reason="measured 7 of 80 taken down, most of them by the rules or toxicity backend",
 )
 def test_rude_substrings_at_most_one_taken_down(judge):
     result = measure(judge, "rude_substrings.jsonl")
     assert sum(result.taken_down()) <= 1
 
 
-@pytest.mark.xfail(
-    strict=False,  # disguise is the rules' job; the disguised_dev fixes gained nothing here
-    reason="measured 0.94 caught",
-)
-def test_disguised_offensive_words_caught(judge):
+def test_disguised_offensive_words_caught(judge):  # measured 0.959
     result = measure(judge, "disguised.jsonl")
     assert headline(result)["harmful_caught"] >= 0.95
 

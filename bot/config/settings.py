@@ -176,13 +176,15 @@ class SemanticTier(_Strict):
 
 
 # Chosen by measurement on tests/data/judgement/dev.jsonl, never on test (see
-# benches/tune_semantic_tiers.py): on dev, act 0.62 hid 81% of harmful comments with 2.0% of
-# harmless ones hidden (rules included); review 0.40 escalated 96% of safeguarding comments,
-# asking the DSL to look at 3.6% of harmless ones (0.35 would escalate 97% for 4.1%).
+# benches/tune_semantic_tiers.py), together with `semantic_corroboration` below, on the
+# library with the hide-side exemplars (more_*.yaml): act 0.60 and corroboration 0.8 hid 91%
+# of harmful comments with 1.5% of harmless ones hidden (rules included; act 0.55 would hide
+# 92% for 1.8%); review 0.40 escalated 95% of safeguarding comments (0.35: 96.5%, but the DSL
+# asked about 5.6% of harmless ones instead of 2.8%).
 # Identity hate sits beside counter-speech ("immigrants ruin schools? not ours"), so the model
 # alone hides it only when very sure.
 SEMANTIC_TIERS = {
-    "default": SemanticTier(act=0.62, review=0.40),
+    "default": SemanticTier(act=0.60, review=0.40),
     "identity_hate": SemanticTier(act=0.90, review=0.40),
 }
 
@@ -199,9 +201,10 @@ class Policy(_Strict):
     semantic_tiers: dict[str, SemanticTier] = Field(default_factory=lambda: dict(SEMANTIC_TIERS))
     # A concern in the review tier is acted on (hidden too) when the model sees harm from
     # several sides: its three strongest harm scores add up to at least this. Chosen on dev
-    # (benches/tune_semantic_tiers.py --corroboration): 0.9 hid 85% of harmful comments
-    # instead of 81% with no more harmless ones hidden (2.0%). 0 turns it off.
-    semantic_corroboration: float = Field(default=0.9, ge=0)
+    # (benches/tune_semantic_tiers.py --corroboration; see SEMANTIC_TIERS): with act 0.60,
+    # 0.8 hid 91% of harmful comments for 1.5% of harmless ones (0.7: 93% for 2.0%; with
+    # none, at act 0.62: 84% for 1.0%). 0 turns it off.
+    semantic_corroboration: float = Field(default=0.8, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Policy:
