@@ -60,7 +60,7 @@ def test_split(judge) -> Result:
     return measure(judge, "test.jsonl")
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.92 on the test split (act 0.60, corroboration 0.8): below 0.95")
+@pytest.mark.xfail(strict=True, reason="measured 0.92 on test, act 0.60, corroboration 0.8")
 def test_harmful_comments_taken_down(test_split):
     assert headline(test_split)["harmful_caught"] >= 0.95
 
@@ -69,7 +69,7 @@ def test_safeguarding_comments_escalated(test_split):
     assert headline(test_split)["safeguarding_escalated"] >= 0.92
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.029 on the test split (act 0.60, corroboration 0.8): above 0.02")
+@pytest.mark.xfail(strict=True, reason="measured 0.029 on test, act 0.60, corroboration 0.8")
 def test_harmless_comments_taken_down(test_split):
     assert headline(test_split)["harmless_hidden"] <= 0.02
 
