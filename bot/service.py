@@ -268,17 +268,12 @@ def _stop_on_signals(request_stop: Callable[[int], None]) -> Callable[[], None]:
     previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     previous = {s: signal.signal(s, _ignore) for s in STOP_SIGNALS}
 
-    def watch() -> None:
-        while True:
-            try:
-                data = os.read(read_end, 64)
-            except OSError:
-                return
-            if not data:
-                return
-            for signum in data:
-                if signum in STOP_SIGNALS:
-                    request_stop(signum)
+    def watch() -> None:  # owns the read end: closed here, once the write end is gone
+        with os.fdopen(read_end, "rb", buffering=0) as pipe:
+            while data := pipe.read(64):
+                for signum in data:
+                    if signum in STOP_SIGNALS:
+                        request_stop(signum)
 
     threading.Thread(target=watch, name="signals", daemon=True).start()
 
@@ -286,7 +281,6 @@ def _stop_on_signals(request_stop: Callable[[int], None]) -> Callable[[], None]:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         signal.set_wakeup_fd(previous_fd)
-        os.close(write_end)  # ends the watcher's read
-        os.close(read_end)
+        os.close(write_end)  # the watcher reads the end of the pipe and closes its side
 
     return restore

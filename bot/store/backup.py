@@ -19,11 +19,15 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.errors import ModbotError, StoreError
+
+if TYPE_CHECKING:  # settings import BackupSettings from here
+    from bot.config.settings import DeploymentSettings, Settings
 
 log = structlog.get_logger("modbot.backup")
 
@@ -102,13 +106,8 @@ def sidecar(path: Path) -> Path:
 # --- where and what ---------------------------------------------------------------------------
 
 
-def backup_config(settings) -> BackupSettings:
-    """The `[backup]` settings, or the defaults while Settings has no such section."""
-    return getattr(settings, "backup", None) or BackupSettings()
-
-
-def backup_dir(settings) -> Path:
-    config = backup_config(settings)
+def backup_dir(settings: DeploymentSettings) -> Path:
+    config = settings.backup
     if config.dir is not None:
         return settings.path(config.dir)
     return settings.path(settings.storage.database).parent / "backups"
@@ -202,7 +201,9 @@ def take_backup(database: Path, dest: Path) -> BackupInfo:
     return BackupInfo(dest, digest, dest.stat().st_size, version)
 
 
-def backup_now(settings, kind: str = "manual", now: datetime | None = None) -> BackupInfo:
+def backup_now(
+    settings: DeploymentSettings, kind: str = "manual", now: datetime | None = None
+) -> BackupInfo:
     """A copy of the configured database into the backup folder."""
     directory = backup_dir(settings)
     name = backup_name(kind, now or datetime.now(UTC))
@@ -335,22 +336,22 @@ def backup_before_migrate(path: Path) -> Path | None:
 BACKUP_CHECK_SECONDS = 600.0  # how often the scheduler asks whether the nightly copy is due
 
 
-def last_scheduled(settings, now: datetime) -> datetime:
+def last_scheduled(settings: Settings, now: datetime) -> datetime:
     """The latest nightly time (`backup.at`, school time) at or before `now`."""
-    at = backup_config(settings).at
+    at = settings.backup.at
     local = now.astimezone(settings.school.tz)
     moment = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
     return moment if moment <= local else moment - timedelta(days=1)
 
 
-def nightly_due(settings, now: datetime) -> bool:
+def nightly_due(settings: Settings, now: datetime) -> bool:
     """No nightly copy since the latest nightly time: missed nights (modbot was down) are
     caught up by one copy, and a restart does not take a second one."""
     nightly = [p for p in list_backups(backup_dir(settings)) if "-nightly-" in p.name]
     return not nightly or taken_at(nightly[-1]) < last_scheduled(settings, now)
 
 
-def nightly_backup(settings, store, now: datetime | None = None) -> Path | None:
+def nightly_backup(settings: Settings, store, now: datetime | None = None) -> Path | None:
     """The scheduler's job, run every BACKUP_CHECK_SECONDS: when due, a copy of the store's
     database, then retention. A failure is logged and audited, never raised into the
     scheduler; `modbot health` shows the age of the last good copy, so a job that keeps
@@ -359,7 +360,7 @@ def nightly_backup(settings, store, now: datetime | None = None) -> Path | None:
     if not nightly_due(settings, now):
         return None
     directory = backup_dir(settings)
-    config = backup_config(settings)
+    config = settings.backup
     name = backup_name("nightly", now)
     try:
         info = take_backup(Path(store.path), _unused(directory / name))
@@ -374,7 +375,7 @@ def nightly_backup(settings, store, now: datetime | None = None) -> Path | None:
     return info.path
 
 
-def last_backup_age(settings, now: datetime | None = None) -> timedelta | None:
+def last_backup_age(settings: DeploymentSettings, now: datetime | None = None) -> timedelta | None:
     """How long ago the newest copy in the backup folder was taken; None if there is none."""
     found = list_backups(backup_dir(settings))
     if not found:
@@ -391,9 +392,9 @@ def _age(delta: timedelta) -> str:
     return f"{hours / 24:.0f} days"
 
 
-def backup_status(settings, now: datetime | None = None) -> tuple[bool, str]:
+def backup_status(settings: DeploymentSettings, now: datetime | None = None) -> tuple[bool, str]:
     """(fresh enough?, one line for `modbot health`)."""
-    config = backup_config(settings)
+    config = settings.backup
     directory = backup_dir(settings)
     age = last_backup_age(settings, now)
     if age is None:
