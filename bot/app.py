@@ -24,7 +24,7 @@ from bot.store.records import MessageKind
 from classifiers.base import Classifier, Combined
 from classifiers.rules import RulesClassifier
 from classifiers.semantic import SemanticLayer
-from classifiers.toxicity import select_backend
+from classifiers.toxicity import ExcusedWordsAside, select_backend
 from connectors.base import Connector
 from connectors.registry import build_connector
 
@@ -61,6 +61,8 @@ def build_classifier(settings: Settings) -> Classifiers:
         settings.classifiers.batch_size,
         settings.classifiers.int8,
     )
+    if model is not None:
+        model = ExcusedWordsAside(model, rules.innocent_text)
     semantic = build_semantic(settings)
     parts = [rules, *([semantic] if semantic else []), *([model] if model else [])]
     return Classifiers(Combined(*parts), rules, description, semantic)

@@ -16,7 +16,12 @@ Beyond AutoModerator:
 - `negation_guard: true` skips occurrences that are negated or reported as wrong in the same
   clause: "No Muslim deserves to die", "it's never ok to say kill yourself".
 - `overrides: [insult]` drops those categories when the rule hits: an allegation against a
-  member of staff is not an insult."""
+  member of staff is not an insult.
+- `senses` give a word with an innocent sense the words that show it ("cock": pheasant, hen,
+  blackbird): an occurrence whose sentence holds one is excused. Masked forms ("c*ck")
+  never are, and the semantic layer still reads the whole comment.
+`innocent_text` returns a comment with its excused words made neutral, so a word-level
+toxicity model need not score "a cock pheasant" or "Dick King-Smith" on the word alone."""
 
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ MATCH_MODES = ("includes-word", "starts-with", "includes", "regex")
 RULE_KEYS = {
     "id", "category", "severity", "action", "notice", "action_reason", "match", "view",
     "phrases", "exceptions", "comment", "requires", "lexicon", "raw_exceptions",
-    "negation_guard", "overrides",
+    "negation_guard", "overrides", "senses",
 }  # fmt: skip
 
 
@@ -62,6 +67,8 @@ class Rule:
     raw_exceptions: tuple[re.Pattern[str], ...] = field(default=(), compare=False)
     negation_guard: bool = False  # skip occurrences negated or condemned in their clause
     overrides: tuple[Category, ...] = ()  # categories dropped when this rule hits
+    # word -> words that, in the same sentence, show its innocent sense
+    senses: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
 
     def hit(self, matched: str) -> RuleHit:
         return RuleHit(
@@ -147,6 +154,7 @@ def _parse_rule(raw: dict, defaults: dict, where: str, problems: list[str]) -> R
         problems.append(f"{where}: `overrides` must be a list of categories")
         overrides = []
     override_categories = [_enum(Category, o, where, "overrides", problems) for o in overrides]
+    senses = _parse_senses(merged.get("senses"), where, problems)
     if len(problems) > before:
         return None
     notice = merged.get("notice")
@@ -172,7 +180,30 @@ def _parse_rule(raw: dict, defaults: dict, where: str, problems: list[str]) -> R
         raw_exceptions=tuple(raw_exceptions),
         negation_guard=bool(merged.get("negation_guard", False)),
         overrides=tuple(override_categories),
+        senses=senses,
     )
+
+
+def _parse_senses(raw: object, where: str, problems: list[str]) -> dict[str, frozenset[str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: `senses` must map a word to a list of words")
+        return {}
+    senses = {}
+    for word, context in raw.items():
+        if word == "__line__":
+            continue
+        if not isinstance(context, list) or not context:
+            problems.append(f"{where}: senses.{word} must be a non-empty list of words")
+            continue
+        key = normalise_pattern(str(word))
+        words = frozenset(normalise_pattern(str(c)) for c in context) - {""}
+        if not key or not words:
+            problems.append(f"{where}: senses.{word} has no letters or digits to match")
+            continue
+        senses[key] = words
+    return senses
 
 
 def load_rule_file(path: Path, problems: list[str]) -> list[Rule]:
@@ -316,6 +347,7 @@ _NOT_OK_AFTER = re.compile(
     r"|wrong|never acceptable)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|,\s|\n|\s[-\u2013\u2014]\s")
+_SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n")
 
 
 def _guarded(words: list[str], t0: int, t1: int) -> bool:
@@ -344,6 +376,7 @@ class _Text:
         self.norm = norm
         self._words: list[str] | None = None
         self._clauses: list[int] | None = None
+        self._sentences: list[int] | None = None
         self._doubled: list[int] | None = None
 
     def token_span(self, view: str, start: int, end: int) -> tuple[int, int]:
@@ -376,13 +409,35 @@ class _Text:
             written = written.replace(" ", "")
         return written != form and stretches(written, form, prefix=mode == "starts-with")
 
+    def _numbered(self, pattern: re.Pattern[str]) -> list[int]:
+        """Each word's piece number when the raw text is split by pattern; empty if the split
+        does not line up with the words (the whole text is then one piece)."""
+        pieces = pattern.split(self.norm.raw)
+        numbers = [i for i, p in enumerate(pieces) for _ in tokens(p).split()]
+        return numbers if len(numbers) == len(self.words) else []
+
     def clause_of(self, t: int) -> int:
         """Clause number of word t; the whole text is one clause if the split does not line up."""
         if self._clauses is None:
-            pieces = _CLAUSE_BREAK.split(self.norm.raw)
-            clauses = [i for i, p in enumerate(pieces) for _ in tokens(p).split()]
-            self._clauses = clauses if len(clauses) == len(self.words) else []
+            self._clauses = self._numbered(_CLAUSE_BREAK)
         return self._clauses[t] if self._clauses else 0
+
+    def sentence_words(self, t: int) -> str:
+        """The sentence holding word t, as " word word " (the whole text if unsplittable)."""
+        if self._sentences is None:
+            self._sentences = self._numbered(_SENTENCE_BREAK)
+        if not self._sentences:
+            return self.norm.a
+        number = self._sentences[t]
+        words = (w for w, n in zip(self.words, self._sentences, strict=True) if n == number)
+        return " " + " ".join(words) + " "
+
+    def in_innocent_sense(self, rule: Rule, t0: int, t1: int) -> bool:
+        context = rule.senses.get(" ".join(self.words[t0:t1]))
+        if not context:
+            return False
+        sentence = self.sentence_words(t0)
+        return any(f" {c} " in sentence for c in context)
 
     def clause_words(self, t0: int, t1: int) -> tuple[list[str], int, int] | None:
         """The clause holding words t0..t1, and their offsets in it; None if they straddle two."""
@@ -434,7 +489,7 @@ class RulesClassifier:
         self._positional = {
             i
             for i, r in enumerate(self.rules)
-            if r.exceptions or r.raw_exceptions or r.negation_guard
+            if r.exceptions or r.raw_exceptions or r.negation_guard or r.senses
         }
         self._lexicon_words: dict[str, list[tuple[int, str]]] = {}  # with swapped forms
         self._lexicon_stems: dict[str, list[tuple[int, str]]] = {}
@@ -472,9 +527,13 @@ class RulesClassifier:
         for form in (word, *sorted(swapped_forms(word))):
             table.setdefault(form, []).append((index, original))
             if form != word:
-                self._add_phrase(index, mode, form, original)
+                # a swapped form must be written as swapped: held letters would let ordinary
+                # words in ("cook" is "cok" stretched, and "cok" is "cock" swapped)
+                self._add_phrase(index, mode, form, original, stretched=False)
 
-    def _add_phrase(self, index: int, mode: str, norm: str, original: str) -> None:
+    def _add_phrase(
+        self, index: int, mode: str, norm: str, original: str, stretched: bool = True
+    ) -> None:
         def key(p: str) -> str:
             return {"includes-word": f" {p} ", "starts-with": f" {p}", "includes": p}[mode]
 
@@ -485,7 +544,7 @@ class RulesClassifier:
             keys = [(self._a, key(form))]
             squeezed = squeeze(form, keep_doubles=False)
             # "ass" squeezed is "as": a short squeezed form would meet every common word
-            if squeezed == form or len(squeezed) >= 4:
+            if stretched and (squeezed == form or len(squeezed) >= 4):
                 keys.append((self._b, key(squeezed)))
             for automaton, k in keys:
                 entries = automaton.get(k, [])
@@ -513,7 +572,11 @@ class RulesClassifier:
                 found.append((index, phrase))
         return found
 
-    def match(self, norm: NormalText) -> list[RuleHit]:
+    def match(
+        self, norm: NormalText, innocent: list[tuple[int, int]] | None = None
+    ) -> list[RuleHit]:
+        """The rules that hit. `innocent`, if given, receives the word spans (a view) that
+        exceptions or senses excused."""
         found: dict[int, str] = {}
         # where each occurrence is, for rules with exceptions or a guard: (view, first
         # character, last character), or None for a disguised word (never excused)
@@ -558,7 +621,7 @@ class RulesClassifier:
             if index in positional:
                 if excused is None:
                     excused = self._excused(text)
-                if not self._survives(rule, places[index], text, excused.get(index, [])):
+                if not self._survives(rule, places[index], text, excused.get(index, []), innocent):
                     continue
             hits.append(rule.hit(found[index]))
             overridden.update(rule.overrides)
@@ -603,13 +666,21 @@ class RulesClassifier:
                     spans.setdefault(index, []).append(span)
         return spans
 
-    def _survives(self, rule: Rule, places: list, text: _Text, excused: list) -> bool:
-        """Whether any occurrence is left once exceptions and the negation guard have spoken."""
+    def _survives(
+        self,
+        rule: Rule,
+        places: list,
+        text: _Text,
+        excused: list,
+        innocent: list[tuple[int, int]] | None = None,
+    ) -> bool:
+        """Whether any occurrence is left once exceptions, senses and the negation guard have
+        spoken. Excused occurrences are added to `innocent` (until one survives)."""
         excused = list(excused)
         for pattern in rule.raw_exceptions:
             if pattern.search(text.norm.raw):
                 excused += text.raw_spans(pattern)
-        if not excused and not rule.negation_guard:
+        if not excused and not rule.negation_guard and not rule.senses:
             return True  # the common case: nothing here could excuse an occurrence
         for where in places:
             if where is None:
@@ -620,7 +691,11 @@ class RulesClassifier:
                 t0, t1 = text.token_span(*where[:3])
                 if len(where) == 5 and not text.stretched(t0, t1, *where[3:]):
                     continue  # a b-view place not yet checked, and not a stretched word
-            if any(e0 <= t0 and t1 <= e1 for e0, e1 in excused):
+            if any(e0 <= t0 and t1 <= e1 for e0, e1 in excused) or text.in_innocent_sense(
+                rule, t0, t1
+            ):
+                if innocent is not None:
+                    innocent.append((t0, t1))
                 continue
             if rule.negation_guard:
                 clause = text.clause_words(t0, t1)
@@ -628,6 +703,19 @@ class RulesClassifier:
                     continue
             return True
         return False
+
+    def innocent_text(self, text: str) -> str | None:
+        """The comment's words with those the rules excused ("Dick King-Smith", "a cock
+        pheasant") replaced by a neutral word, or None if nothing was excused."""
+        norm = normalise(text or "")
+        spans: list[tuple[int, int]] = []
+        self.match(norm, spans)
+        if not spans:
+            return None
+        words = norm.a.split()
+        for t0, t1 in spans:
+            words[t0:t1] = ["thing"] + [""] * (t1 - t0 - 1)
+        return " ".join(w for w in words if w)
 
     def classify(self, texts: Sequence[str]) -> list[Verdict]:
         out = []

@@ -15,7 +15,8 @@ import importlib.util
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import structlog
 
 from bot.core.errors import ConfigError
 from bot.core.models import Verdict
+from classifiers.base import Classifier
 from classifiers.normalise import MAX_CHARS, strip_format
 
 IDENTITY_TERMS = re.compile(
@@ -183,6 +185,37 @@ class DetoxifyClassifier:
             for row, i in zip(probs, idx, strict=True):
                 results[i] = {c: float(row[k]) for k, c in enumerate(model.class_names)}
         return [Verdict(results[i], (), self.name, self.version) for i in range(len(cleaned))]
+
+
+class ExcusedWordsAside:
+    """A toxicity backend that also reads each comment with the words the rules excused made
+    neutral ("a cock pheasant", "Dick King-Smith", "the ass in the nativity") and keeps the
+    lower score: a word-level model cannot tell a word's senses apart, and the rules'
+    exceptions and senses can. Nothing the rules did not excuse is read twice."""
+
+    def __init__(self, backend: Classifier, innocent: Callable[[str], str | None]):
+        self.backend = backend
+        self.innocent = innocent
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    @property
+    def version(self) -> str:
+        return self.backend.version
+
+    def classify(self, texts: Sequence[str]) -> list[Verdict]:
+        verdicts = self.backend.classify(texts)
+        second = [(i, t) for i, t in enumerate(map(self.innocent, texts)) if t is not None]
+        if not second:
+            return verdicts
+        rescored = self.backend.classify([t for _i, t in second])
+        for (i, _t), again in zip(second, rescored, strict=True):
+            first = verdicts[i]
+            scores = {k: min(v, again.scores.get(k, v)) for k, v in first.scores.items()}
+            verdicts[i] = replace(first, scores=scores)
+        return verdicts
 
 
 class WithFallback:

@@ -252,6 +252,32 @@ HARMLESS = [
     "Year 7 at 3pm",
     "u12s won 4-3",
     "gr8 job 2day",
+    # ordinary words that a swapped form met once held letters were allowed ("cook" is "cok"
+    # stretched, "cok" is "cock" swapped)
+    "our school cook",
+    "Mrs Winterbottom the cook",
+    # words with an innocent sense, in a sentence that shows it (the rules' `senses`)
+    "a cock pheasant strutting across the field",
+    "Year 1 can tell a cock blackbird from a hen",
+    "cock-a-doodle-doo all the way home",
+    "bearded tits in the reedbeds on the RSPB trip",
+    "a shag drying its wings on the rocks, next to the puffins",
+    "the gardening club needs a new hoe for the potato plot",
+    "six child-sized hoes for the allotment",
+    "a brood bitch and her pups visited assembly",
+    "Daisy the cocker spaniel won Best Bitch at the county show",
+    "Cleopatra bathed in asses' milk",
+    "a wild ass at the zoo",
+    "the volume knob on the sound desk is fixed",
+    "faggots and onion gravy at the community lunch",
+    "my uncle Dick brought his tractor",
+    "the dik-dik is a tiny antelope",
+    "we holidayed in twatt on shetland",
+    # capitalised topics, places and book characters beside a year group are not a pupil
+    "Year 5 South America topic",
+    "Year 9's Midsummer Night's Dream",
+    "eleven Willy Wonkas in Year 4",
+    "Harry Potter from Year 3 won the costume prize",
 ]
 
 
@@ -266,6 +292,24 @@ def test_place_exceptions_do_not_excuse_the_insult_beside_them(rules):
     assert "insult" in categories(rules, "what a bell end")
     assert "insult" in categories(rules, "Dick Whittington was fun, and you're a dick")
     assert "sexual_content" in categories(rules, "Chorlton-cum-Hardy, send cum pics")
+
+
+def test_an_innocent_sense_needs_its_sentence_and_an_undisguised_word(rules):
+    assert "sexual_content" in categories(rules, "nice cock mate")
+    assert "sexual_content" in categories(rules, "saw a pheasant today. nice cock mate")
+    assert "sexual_content" in categories(rules, "a c*ck pheasant")  # masked: never excused
+    assert "profanity" in categories(rules, "you bitch")
+    assert "identity_hate" in categories(rules, "the faggots in year 10")
+    assert "pupil_identification" in categories(rules, "Amelia Jones in Year 5")
+    assert "pupil_identification" in categories(rules, "Year 4 Jack Smith")
+
+
+def test_innocent_text_makes_only_the_excused_words_neutral(rules):
+    assert rules.innocent_text("Dick King-Smith wrote it") == "thing king smith wrote it"
+    assert rules.innocent_text("a cock pheasant") == "a thing pheasant"
+    assert rules.innocent_text("a cock pheasant. you cock") == "a thing pheasant you cock"
+    assert rules.innocent_text("you absolute cock") is None
+    assert rules.innocent_text("Well done Year 6!") is None
 
 
 def test_masks_need_a_letter_each_side_and_the_same_length(rules):
@@ -548,6 +592,13 @@ rules:
   - id: c
     phrases: [z]
     lexicon: maybe
+  - id: d
+    phrases: [w]
+    senses: [bird]
+  - id: e
+    phrases: [v]
+    senses:
+      v: bird
 """
     )
     with pytest.raises(ConfigError) as info:
@@ -556,3 +607,5 @@ rules:
     assert f"{d / 'bad.yaml'}:4: raw_exceptions[0] is not a valid regex" in text
     assert f"{d / 'bad.yaml'}:7: overrides 'gossip' is not one of" in text
     assert f"{d / 'bad.yaml'}:10: `lexicon` must be true or false" in text
+    assert f"{d / 'bad.yaml'}:13: `senses` must map a word to a list of words" in text
+    assert f"{d / 'bad.yaml'}:16: senses.v must be a non-empty list of words" in text
