@@ -1,15 +1,17 @@
 """How the semantic tiers were chosen: by measurement on the dev split, never on test.
 
-Classifies tests/data/judgement/dev.jsonl once (rules + semantic layer + toxicity backend, as
-the bot runs), then replays the verdicts through `decide()` for a grid of `act` and `review`
-cut-offs and prints the rates the schools judge us by, plus how many harmless comments the DSL
-would be asked to look at (escalated without hiding). Usage:
+Classifies the dev sets once (tests/data/judgement/dev.jsonl and dev2.jsonl, two independent
+writers; rules + semantic layer + toxicity backend, as the bot runs), then replays the verdicts
+through `decide()` for a grid of `act` and `review` cut-offs and prints the rates the schools
+judge us by, plus how many harmless comments the DSL would be asked to look at (escalated
+without hiding). Usage:
 
-    .venv/bin/python benches/tune_semantic_tiers.py [DATA.jsonl] [--category identity_hate]
+    .venv/bin/python benches/tune_semantic_tiers.py [DATA.jsonl ...] [--category identity_hate]
 
 With --category, only that category's tier moves; the others keep the configured ones.
 With --corroboration, the tiers stay as configured and `policy.semantic_corroboration` (the
 sum of the three strongest harm scores at which a review-tier concern is acted on) is swept.
+With --grid, the default act tier, identity hate's act tier and the corroboration move together.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from bot.app import build_classifier
 from bot.config.settings import REPO_ROOT, SemanticTier, load_settings
 from bot.moderation.evaluate import headline, read_examples, run
 
-DEV = REPO_ROOT / "tests" / "data" / "judgement" / "dev.jsonl"
+DEV = [REPO_ROOT / "tests" / "data" / "judgement" / n for n in ("dev.jsonl", "dev2.jsonl")]
 GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
 
 
@@ -40,11 +42,12 @@ class Replay:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("data", nargs="?", type=Path, default=DEV)
+    parser.add_argument("data", nargs="*", type=Path, default=DEV)
     parser.add_argument("--category", default="default")
     parser.add_argument("--corroboration", action="store_true")
+    parser.add_argument("--grid", action="store_true")
     args = parser.parse_args()
-    if "test" in args.data.name:
+    if any("test" in path.name for path in args.data):
         sys.exit("refusing to tune on a test split: use dev")
     settings = load_settings()
     settings = settings.model_copy(
@@ -52,10 +55,25 @@ def main() -> None:
     )
     classifiers = build_classifier(settings)
     print(classifiers.layers, file=sys.stderr)
-    examples, _ = read_examples(args.data)
+    examples = [e for path in args.data for e in read_examples(path)[0]]
     texts = [e.text for e in examples]
     replay = Replay(texts, classifiers.combined.classify(texts))
     print("act  review | harmful_down sg_escalated | harmless_down harmless_to_DSL | routed")
+    if args.grid:
+        for act in (0.55, 0.6, 0.65):
+            for hate in (0.75, 0.8, 0.85, 0.9):
+                for total in (0.7, 0.8):
+                    tiers = {
+                        **settings.policy.semantic_tiers,
+                        "default": SemanticTier(act=act, review=0.4),
+                        "identity_hate": SemanticTier(act=hate, review=0.4),
+                    }
+                    policy = settings.policy.model_copy(
+                        update={"semantic_tiers": tiers, "semantic_corroboration": total}
+                    )
+                    print(f"identity_hate {hate:.2f}, corroboration {total:.1f}:", end=" ")
+                    report(examples, run(examples, replay, policy), act, 0.4)
+        return
     if args.corroboration:
         for total in [0.0, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]:
             policy = settings.policy.model_copy(update={"semantic_corroboration": total})
