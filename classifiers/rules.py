@@ -347,6 +347,7 @@ _NOT_OK_AFTER = re.compile(
     r"|wrong|never acceptable)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|,\s|\n|\s[-\u2013\u2014]\s")
+_DOUBLED = re.compile(r"([a-z])\1")
 _SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n")
 
 
@@ -492,6 +493,7 @@ class RulesClassifier:
             if r.exceptions or r.raw_exceptions or r.negation_guard or r.senses
         }
         self._lexicon_words: dict[str, list[tuple[int, str]]] = {}  # with swapped forms
+        self._swapped: set[str] = set()  # the swapped forms ("fvck", "cok")
         self._lexicon_stems: dict[str, list[tuple[int, str]]] = {}
         # masked words are compared with the lexicon as written, never with swapped forms
         self._masked_by_first: dict[str, list[tuple[str, bool, int, str]]] = {}
@@ -527,13 +529,10 @@ class RulesClassifier:
         for form in (word, *sorted(swapped_forms(word))):
             table.setdefault(form, []).append((index, original))
             if form != word:
-                # a swapped form must be written as swapped: held letters would let ordinary
-                # words in ("cook" is "cok" stretched, and "cok" is "cock" swapped)
-                self._add_phrase(index, mode, form, original, stretched=False)
+                self._swapped.add(form)
+                self._add_phrase(index, mode, form, original)
 
-    def _add_phrase(
-        self, index: int, mode: str, norm: str, original: str, stretched: bool = True
-    ) -> None:
+    def _add_phrase(self, index: int, mode: str, norm: str, original: str) -> None:
         def key(p: str) -> str:
             return {"includes-word": f" {p} ", "starts-with": f" {p}", "includes": p}[mode]
 
@@ -544,12 +543,25 @@ class RulesClassifier:
             keys = [(self._a, key(form))]
             squeezed = squeeze(form, keep_doubles=False)
             # "ass" squeezed is "as": a short squeezed form would meet every common word
-            if stretched and (squeezed == form or len(squeezed) >= 4):
+            if squeezed == form or len(squeezed) >= 4:
                 keys.append((self._b, key(squeezed)))
             for automaton, k in keys:
                 entries = automaton.get(k, [])
                 entries.append((index, original, len(k), mode, form))
                 automaton.add_word(k, entries)
+
+    def _stretched(self, text: _Text, t0: int, t1: int, mode: str, form: str) -> bool:
+        """Whether words t0..t1 are `form` with letters held longer. A swapped form must hold
+        a letter three times or more ("fuuuk"): held twice, ordinary words would meet it
+        ("cook" is "cok" stretched, and "cok" is "cock" swapped)."""
+        if not text.stretched(t0, t1, mode, form):
+            return False
+        if form not in self._swapped:
+            return True
+        # the normal view keeps two of a run: find a letter it doubles held thrice as written
+        written = " ".join(text.words[t0:t1])
+        raw = text.norm.raw.lower()
+        return any(c * 3 in raw for c in {m.group(1) for m in _DOUBLED.finditer(written)})
 
     def _disguised(self, form: str) -> list[tuple[int, str]]:
         """Lexicon entries a masked or leetspeak word stands for (see `_mask_fits`)."""
@@ -600,7 +612,7 @@ class RulesClassifier:
                 where = ("b", end - length + 1, end)
                 # the words as written must be the phrase with letters held longer, so "cons"
                 # never meets "coons", "Niger" "nigger" and "shooting" "shotting"
-                if text.stretched(*text.token_span(*where), mode, form):
+                if self._stretched(text, *text.token_span(*where), mode, form):
                     found[index] = phrase
                     if index in positional:
                         places[index] = [where]
@@ -689,7 +701,7 @@ class RulesClassifier:
                 t0, t1 = text.raw_span(where[1], where[2] + 1)
             else:
                 t0, t1 = text.token_span(*where[:3])
-                if len(where) == 5 and not text.stretched(t0, t1, *where[3:]):
+                if len(where) == 5 and not self._stretched(text, t0, t1, *where[3:]):
                     continue  # a b-view place not yet checked, and not a stretched word
             if any(e0 <= t0 and t1 <= e1 for e0, e1 in excused) or text.in_innocent_sense(
                 rule, t0, t1

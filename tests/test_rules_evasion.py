@@ -46,6 +46,10 @@ def actions(rules: RulesClassifier, text: str) -> set[str]:
 # --- 1. disguised lexicon words: at least 60 forms of at least 15 base words -------------------
 
 DISGUISED = [
+    # a swapped form stretched: a letter held three times or more ("cook" held twice is not)
+    ("phuuuck off", "profanity"),
+    ("fvvvck this", "profanity"),
+    ("shyyyt school", "profanity"),
     # fuck
     ("f u c k", "profanity"),
     ("f.u.c.k off", "profanity"),
