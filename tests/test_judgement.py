@@ -1,10 +1,10 @@
 """The issue's bars, measured on data the layer was not tuned on.
 
-tests/data/judgement/test.jsonl is held out: thresholds were chosen on dev.jsonl, and nobody
-looks at test's misses. rude_substrings.jsonl and disguised.jsonl are independent sets. A bar
-this version does not reach is marked xfail with the measured figure, so the suite says so
-plainly; where the semantic layer owns the gap the marker is strict, so the suite fails loudly
-(XPASS) the day the bar is reached, for the marker to go."""
+tests/data/judgement/test.jsonl is held out: thresholds were chosen on dev.jsonl and
+dev2.jsonl, and nobody looks at test's misses. rude_substrings.jsonl and disguised.jsonl are
+independent sets. A bar this version does not reach is marked xfail with the measured figure,
+so the suite says so plainly; where the semantic layer owns the gap the marker is strict, so
+the suite fails loudly (XPASS) the day the bar is reached, for the marker to go."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_split(judge) -> Result:
     return measure(judge, "test.jsonl")
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.92 on test, act 0.60, corroboration 0.8")
+@pytest.mark.xfail(strict=True, reason="measured 0.932 on test (act 0.60, identity hate 0.80)")
 def test_harmful_comments_taken_down(test_split):
     assert headline(test_split)["harmful_caught"] >= 0.95
 
@@ -69,7 +69,7 @@ def test_safeguarding_comments_escalated(test_split):
     assert headline(test_split)["safeguarding_escalated"] >= 0.92
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.029 on test, act 0.60, corroboration 0.8")
+@pytest.mark.xfail(strict=True, reason="measured 0.029 on test (act 0.60, identity hate 0.80)")
 def test_harmless_comments_taken_down(test_split):
     assert headline(test_split)["harmless_hidden"] <= 0.02
 
@@ -80,22 +80,29 @@ def test_questions_and_complaints_routed_to_a_person(test_split):
 
 
 @pytest.mark.xfail(
-    strict=False,  # rule fixes from the rude_substrings_dev set did not carry over
-    reason="measured 7 of 80 taken down, most of them by the rules or toxicity backend",
+    strict=False,  # 7 -> 2 with the rules' senses and ExcusedWordsAside; a rule fix may end it
+    reason="measured 2 of 80 taken down",
 )
 def test_rude_substrings_at_most_one_taken_down(judge):
     result = measure(judge, "rude_substrings.jsonl")
     assert sum(result.taken_down()) <= 1
 
 
-def test_disguised_offensive_words_caught(judge):  # measured 0.959
+def test_disguised_offensive_words_caught(judge):  # measured 0.950 (115 of 121)
     result = measure(judge, "disguised.jsonl")
     assert headline(result)["harmful_caught"] >= 0.95
 
 
-def test_dev_split_is_what_the_tiers_were_chosen_on(judge):
+@pytest.mark.parametrize("name", ["dev.jsonl", "dev2.jsonl"])
+def test_dev_splits_are_what_the_tiers_were_chosen_on(judge, name):
     """Not a bar: a guard that the shipped library and tiers still do what was measured."""
-    h = headline(measure(judge, "dev.jsonl"))
-    assert h["safeguarding_escalated"] >= 0.92
-    assert h["harmless_hidden"] <= 0.03
-    assert h["harmful_caught"] >= 0.75
+    h = headline(measure(judge, name))
+    assert h["safeguarding_escalated"] >= 0.9
+    assert h["harmless_hidden"] <= 0.02
+    assert h["harmful_caught"] >= 0.9
+
+
+@pytest.mark.parametrize("name", ["rude_substrings_dev.jsonl", "rude_substrings_dev2.jsonl"])
+def test_rude_substring_dev_sets_stay_mostly_up(judge, name):
+    result = measure(judge, name)
+    assert sum(result.taken_down()) <= 3

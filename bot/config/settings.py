@@ -175,17 +175,18 @@ class SemanticTier(_Strict):
         return self
 
 
-# Chosen by measurement on tests/data/judgement/dev.jsonl, never on test (see
-# benches/tune_semantic_tiers.py), together with `semantic_corroboration` below, on the
-# library with the hide-side exemplars (more_*.yaml): act 0.60 and corroboration 0.8 hid 91%
-# of harmful comments with 1.5% of harmless ones hidden (rules included; act 0.55 would hide
-# 92% for 1.8%); review 0.40 escalated 95% of safeguarding comments (0.35: 96.5%, but the DSL
-# asked about 5.6% of harmless ones instead of 2.8%).
+# Chosen by measurement on the dev sets (tests/data/judgement/dev.jsonl and dev2.jsonl, two
+# independent writers, 1,152 comments), never on test (benches/tune_semantic_tiers.py --grid),
+# together with `semantic_corroboration` below. On the library with the hate, bullying and
+# threat exemplars (more_*.yaml), before the praise hard negatives: act 0.60, identity hate
+# 0.80 and corroboration 0.8 hid 93% of harmful comments for 1.3% of harmless ones (act 0.55:
+# 94% for 1.7%; corroboration 0.7 as well: 95% for 2.1%); review 0.40 escalated 95% of
+# safeguarding comments.
 # Identity hate sits beside counter-speech ("immigrants ruin schools? not ours"), so the model
-# alone hides it only when very sure.
+# alone hides it only when surer than elsewhere.
 SEMANTIC_TIERS = {
     "default": SemanticTier(act=0.60, review=0.40),
-    "identity_hate": SemanticTier(act=0.90, review=0.40),
+    "identity_hate": SemanticTier(act=0.80, review=0.40),
 }
 
 
@@ -201,9 +202,8 @@ class Policy(_Strict):
     semantic_tiers: dict[str, SemanticTier] = Field(default_factory=lambda: dict(SEMANTIC_TIERS))
     # A concern in the review tier is acted on (hidden too) when the model sees harm from
     # several sides: its three strongest harm scores add up to at least this. Chosen on dev
-    # (benches/tune_semantic_tiers.py --corroboration; see SEMANTIC_TIERS): with act 0.60,
-    # 0.8 hid 91% of harmful comments for 1.5% of harmless ones (0.7: 93% for 2.0%; with
-    # none, at act 0.62: 84% for 1.0%). 0 turns it off.
+    # with the tiers (see SEMANTIC_TIERS; 0.7 hid 1.3 points more harmful comments and 0.2-0.4
+    # more harmless ones). 0 turns it off.
     semantic_corroboration: float = Field(default=0.8, ge=0)
 
     @model_validator(mode="after")
