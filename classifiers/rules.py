@@ -347,7 +347,7 @@ _NOT_OK_AFTER = re.compile(
     r"|wrong|never acceptable)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|,\s|\n|\s[-\u2013\u2014]\s")
-_DOUBLED = re.compile(r"([a-z])\1")
+_HELD_THRICE = re.compile(r"([a-z])\1\1")
 _SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n")
 
 
@@ -379,6 +379,7 @@ class _Text:
         self._clauses: list[int] | None = None
         self._sentences: list[int] | None = None
         self._doubled: list[int] | None = None
+        self._written: list[str] | None = None
 
     def token_span(self, view: str, start: int, end: int) -> tuple[int, int]:
         """Characters start..end (inclusive) of a padded view, as word indices [t0, t1)."""
@@ -409,6 +410,14 @@ class _Text:
         if " " not in form:
             written = written.replace(" ", "")
         return written != form and stretches(written, form, prefix=mode == "starts-with")
+
+    def held_thrice(self, t0: int, t1: int) -> bool:
+        """Whether words t0..t1 hold a letter three times as written (the normal view keeps
+        two of a run); False if the written words do not line up with the normal view's."""
+        if self._written is None:
+            written = tokens(self.norm.raw).split()
+            self._written = written if len(written) == len(self.words) else []
+        return bool(_HELD_THRICE.search(" ".join(self._written[t0:t1])))
 
     def _numbered(self, pattern: re.Pattern[str]) -> list[int]:
         """Each word's piece number when the raw text is split by pattern; empty if the split
@@ -556,12 +565,7 @@ class RulesClassifier:
         ("cook" is "cok" stretched, and "cok" is "cock" swapped)."""
         if not text.stretched(t0, t1, mode, form):
             return False
-        if form not in self._swapped:
-            return True
-        # the normal view keeps two of a run: find a letter it doubles held thrice as written
-        written = " ".join(text.words[t0:t1])
-        raw = text.norm.raw.lower()
-        return any(c * 3 in raw for c in {m.group(1) for m in _DOUBLED.finditer(written)})
+        return form not in self._swapped or text.held_thrice(t0, t1)
 
     def _disguised(self, form: str) -> list[tuple[int, str]]:
         """Lexicon entries a masked or leetspeak word stands for (see `_mask_fits`)."""

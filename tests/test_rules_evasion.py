@@ -259,6 +259,7 @@ HARMLESS = [
     # ordinary words that a swapped form met once held letters were allowed ("cook" is "cok"
     # stretched, "cok" is "cock" swapped)
     "our school cook",
+    "our school cook is sooo good",  # the held letters must be in the word itself
     "Mrs Winterbottom the cook",
     # words with an innocent sense, in a sentence that shows it (the rules' `senses`)
     "a cock pheasant strutting across the field",
