@@ -482,6 +482,8 @@ class RulesClassifier:
     def __init__(self, rules: Sequence[Rule]):
         self.rules = list(rules)
         self.version = f"{len(self.rules)}-rules"
+        # the last batch's excused words, made neutral, for the toxicity model (innocent_text)
+        self._recent: dict[str, str | None] = {}
         self._a = ahocorasick.Automaton()
         self._b = ahocorasick.Automaton()
         self._regex_rules = [
@@ -722,21 +724,34 @@ class RulesClassifier:
 
     def innocent_text(self, text: str) -> str | None:
         """The comment's words with those the rules excused ("Dick King-Smith", "a cock
-        pheasant") replaced by a neutral word, or None if nothing was excused."""
+        pheasant") replaced by a neutral word, or None if nothing was excused. Comments of the
+        last batch `classify` read are answered from that reading, not matched again."""
+        recent = self._recent  # another thread's batch may replace it; then match again
+        if text in recent:
+            return recent[text]
         norm = normalise(text or "")
         spans: list[tuple[int, int]] = []
         self.match(norm, spans)
-        if not spans:
-            return None
-        words = norm.a.split()
-        for t0, t1 in spans:
-            words[t0:t1] = ["thing"] + [""] * (t1 - t0 - 1)
-        return " ".join(w for w in words if w)
+        return _neutral(norm, spans)
 
     def classify(self, texts: Sequence[str]) -> list[Verdict]:
         out = []
+        recent: dict[str, str | None] = {}
         for text in texts:
             norm = normalise(text or "")
-            hits = self.match(norm)
+            spans: list[tuple[int, int]] = []
+            hits = self.match(norm, spans)
+            recent[text] = _neutral(norm, spans)
             out.append(Verdict(hits=tuple(hits), model=self.name, model_version=self.version))
+        self._recent = recent
         return out
+
+
+def _neutral(norm: NormalText, spans: list[tuple[int, int]]) -> str | None:
+    """The normal view's words with the excused spans replaced by "thing"; None if none."""
+    if not spans:
+        return None
+    words = norm.a.split()
+    for t0, t1 in spans:
+        words[t0:t1] = ["thing"] + [""] * (t1 - t0 - 1)
+    return " ".join(w for w in words if w)

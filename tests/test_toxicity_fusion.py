@@ -50,3 +50,16 @@ def test_only_comments_with_excused_words_are_read_twice():
     )
     assert [v.scores["toxicity"] for v in verdicts] == [0.1, 0.1, 0.9]
     assert backend.read == ["a cock pheasant", "hello", "you cock", "a thing pheasant"]
+
+
+def test_the_rules_reading_of_a_batch_is_reused_not_matched_again():
+    rules = RulesClassifier.from_dir(REPO_ROOT / "config" / "rules")
+    batch = ["a cock pheasant", "you cock"]
+    rules.classify(batch)
+    matched: list[object] = []
+    real_match = rules.match
+    rules.match = lambda norm, innocent=None: matched.append(norm) or real_match(norm, innocent)
+    assert [rules.innocent_text(t) for t in batch] == ["a thing pheasant", None]
+    assert matched == []  # answered from the batch's reading
+    assert rules.innocent_text("Dick King-Smith") == "thing king smith"
+    assert len(matched) == 1  # a comment outside the batch is matched
