@@ -44,7 +44,7 @@ MATCH_MODES = ("includes-word", "starts-with", "includes", "regex")
 RULE_KEYS = {
     "id", "category", "severity", "action", "notice", "action_reason", "match", "view",
     "phrases", "exceptions", "comment", "requires", "lexicon", "raw_exceptions",
-    "negation_guard", "overrides", "senses",
+    "negation_guard", "overrides", "senses", "hides_alone",
 }  # fmt: skip
 
 
@@ -69,10 +69,18 @@ class Rule:
     overrides: tuple[Category, ...] = ()  # categories dropped when this rule hits
     # word -> words that, in the same sentence, show its innocent sense
     senses: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
+    hides_alone: bool = False  # a pattern specific enough to hide though the model doubts it
 
     def hit(self, matched: str) -> RuleHit:
         return RuleHit(
-            self.id, self.category, self.severity, self.action, self.reason, self.notice, matched
+            self.id,
+            self.category,
+            self.severity,
+            self.action,
+            self.reason,
+            self.notice,
+            matched,
+            self.hides_alone,
         )
 
 
@@ -146,7 +154,7 @@ def _parse_rule(raw: dict, defaults: dict, where: str, problems: list[str]) -> R
             raw_exceptions.append(re.compile(str(pattern)))
         except re.error as exc:
             problems.append(f"{where}: raw_exceptions[{i}] is not a valid regex ({exc})")
-    for key in ("lexicon", "negation_guard"):
+    for key in ("lexicon", "negation_guard", "hides_alone"):
         if not isinstance(merged.get(key, False), bool):
             problems.append(f"{where}: `{key}` must be true or false")
     overrides = merged.get("overrides") or []
@@ -181,6 +189,7 @@ def _parse_rule(raw: dict, defaults: dict, where: str, problems: list[str]) -> R
         negation_guard=bool(merged.get("negation_guard", False)),
         overrides=tuple(override_categories),
         senses=senses,
+        hides_alone=bool(merged.get("hides_alone", False)),
     )
 
 

@@ -192,6 +192,21 @@ def test_a_safeguarding_keyword_the_model_does_not_bear_out_is_escalated_unhidde
     assert decide(comment(), no_model, POLICY).hide is True  # model off: the rule alone hides
 
 
+def test_a_whole_pattern_marked_hides_alone_hides_though_the_model_doubts_it():
+    pattern = RuleHit(
+        "grooming.locating_a_child",
+        Category.GROOMING,
+        Severity.HIGH,
+        DecisionAction.ESCALATE,
+        "Asks where or when a particular child can be found",
+        hides_alone=True,
+    )
+    verdict = Verdict(hits=(pattern,)).merge(semantic("grooming", 0.05))
+    decision = decide(comment("cute kids, which gate do the year 5s come out of?"), verdict, POLICY)
+    assert (decision.action, decision.hide) == (DecisionAction.ESCALATE, True)
+    assert "disagrees" not in decision.reasons[0]
+
+
 def test_the_tiers_are_the_schools_to_tune():
     strict = Policy(semantic_tiers={"self_harm": {"act": 0.99, "review": 0.9}})
     verdict = semantic("self_harm", 0.95)

@@ -525,6 +525,27 @@ COMPLAINTS = [
 ]
 
 
+# a stranger asking where or when to find a particular child (dev and dev2 misses, reworded)
+LOCATING_A_CHILD = [
+    "the blonde girl in the netball pic, what time does she finish training?",
+    "cute kids! which gate do the year 3s come out of?",
+    "the lad in the red shorts, does he walk home on his own?",
+    "which changing rooms do the girls in the gala photo use? not a parent, just curious",
+    "which one is Sophie? I'm a friend of the family, I'll pick her up",
+]
+
+
+# parents asking about their own children, and questions with no child picked out
+LOCATING_LOOKALIKES = [
+    "Which entrance should Year 7s use on their first day?",
+    "what time do the reception kids come out on Friday?",
+    "my son walks home on his own now, is that ok from year 6?",
+    "aww cute kids, what time does the nativity start?",
+    "the boy with the trophy is my nephew, which time does the match start?",
+    "the kids in the photo look so happy, which park is that?",
+]
+
+
 # --- one table: every text above, the category it is about, and what the rules must say -------
 
 ANY = "any category"
@@ -553,6 +574,8 @@ JUDGED = [
     *_about("media_enquiry", "respond", MEDIA),
     *_about("media_enquiry", "absent", JOB_TITLES),
     *_about("complaint", "found", COMPLAINTS),
+    *_about("grooming", "escalate quietly", LOCATING_A_CHILD),
+    *_about("grooming", "absent", LOCATING_LOOKALIKES),
 ]
 
 

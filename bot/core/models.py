@@ -132,6 +132,7 @@ class RuleHit:
     reason: str
     notice: str | None = None
     matched: str = ""
+    hides_alone: bool = False  # the rule is specific enough to hide though the model doubts it
 
 
 @dataclass(frozen=True)

@@ -148,9 +148,15 @@ def decide(comment: Comment, verdict: Verdict, policy: Policy) -> Decision:
         reason = hit.reason
         doubt = semantic_by_category.get(hit.category)
         tier = policy.semantic_tier(hit.category.value)
-        if hit.category.is_safeguarding and doubt is not None and doubt < tier.review:
+        if (
+            hit.category.is_safeguarding
+            and not hit.hides_alone
+            and doubt is not None
+            and doubt < tier.review
+        ):
             # A safeguarding word the meaning does not bear out ("FGM awareness session"):
-            # the DSL still looks, but nothing is hidden on a keyword alone.
+            # the DSL still looks, but nothing is hidden on a keyword alone. A rule marked
+            # `hides_alone` is a whole pattern, not a keyword, and hides whatever the model says.
             hides = False
             reason += f" (the semantic model disagrees, {doubt:.2f}: not hidden)"
         found.add(wanted, hit.category, reason, hit.severity, hides, hit.notice)
