@@ -79,11 +79,7 @@ def test_questions_and_complaints_routed_to_a_person(test_split):
     assert routed(test_split, {"photo_consent", "media_enquiry"}) >= 0.9
 
 
-@pytest.mark.xfail(
-    strict=False,  # 7 -> 2 with the rules' senses and ExcusedWordsAside; a rule fix may end it
-    reason="measured 2 of 80 taken down",
-)
-def test_rude_substrings_at_most_one_taken_down(judge):
+def test_rude_substrings_at_most_one_taken_down(judge):  # measured 1 of 80
     result = measure(judge, "rude_substrings.jsonl")
     assert sum(result.taken_down()) <= 1
 
@@ -102,7 +98,10 @@ def test_dev_splits_are_what_the_tiers_were_chosen_on(judge, name):
     assert h["harmful_caught"] >= 0.9
 
 
-@pytest.mark.parametrize("name", ["rude_substrings_dev.jsonl", "rude_substrings_dev2.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    ["rude_substrings_dev.jsonl", "rude_substrings_dev2.jsonl", "rude_substrings_dev3.jsonl"],
+)
 def test_rude_substring_dev_sets_stay_mostly_up(judge, name):
     result = measure(judge, name)
     assert sum(result.taken_down()) <= 3

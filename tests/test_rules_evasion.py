@@ -285,6 +285,14 @@ HARMLESS = [
     "Year 9's Midsummer Night's Dream",
     "eleven Willy Wonkas in Year 4",
     "Harry Potter from Year 3 won the costume prize",
+    # rude_substrings_dev3 misses, reworded: tools, birding, jabs, surnames, pubs, book titles
+    "start with a bastard file, then a smooth one",
+    "birders call it the jizz: knowing a bird by its shape",
+    "nasal flu vaccine, so no needle pricks this year",
+    "a farewell to Mrs Cumming after 25 years",
+    "lunch at the Cock Inn after the walk",
+    "Class 2 loved The Animals of Farthing Wood in Year 2",
+    "Year 8's Industrial Revolution topic",
 ]
 
 
@@ -308,6 +316,9 @@ def test_an_innocent_sense_needs_its_sentence_and_an_undisguised_word(rules):
     assert "profanity" in categories(rules, "you bitch")
     assert "identity_hate" in categories(rules, "the faggots in year 10")
     assert "pupil_identification" in categories(rules, "Amelia Jones in Year 5")
+    assert "pupil_identification" in categories(rules, "Tom Green in Year 4")
+    assert "profanity" in categories(rules, "you pricks. the jab queue was a joke")
+    assert "sexual_content" in categories(rules, "cumming all over")
     assert "pupil_identification" in categories(rules, "Year 4 Jack Smith")
 
 
