@@ -345,10 +345,14 @@ _CONSEQUENCE_AFTER = re.compile(
 # "people saying X", "the comment saying X": someone else's words, reported to be condemned
 _CONDEMNED_SPEAKER_BEFORE = re.compile(
     r"(?:^| )(?:people|anyone|anybody|those|whoever|someone|somebody|the comments?|comments"
-    r"|the posts?|posts|a comment|a post|trolls?) (?:saying|who say|who said|that say|that said"
-    r"|posting|writing|shouting|chanting)(?: that| things like| stuff like)?(?: \w+){0,3}$"
+    r"|the posts?|posts|a comment|a post|trolls?|the person|the people) (?:saying|who say|who said"
+    r"|that say|that said|posting|writing|shouting|chanting|wrote|posted|typed|who wrote"
+    r"|who posted|who typed)(?: that| things like| stuff like)?(?: \w+){0,3}$"
 )
-_APPROVAL_AFTER = re.compile(r"^(?:\w+ ){0,2}?(?:are|is|was|were) (?:right|correct|spot on|true)\b")
+_APPROVAL_AFTER = re.compile(
+    r"^(?:\w+ ){0,2}?(?:are|is|was|were|re|s) (?:(?:so|dead|totally|100) )?"
+    r"(?:right|correct|spot on|true)\b"
+)
 _NOT_OK_AFTER = re.compile(
     r"^(?:is|are|was) (?:never|not|not ever) (?:ok|okay|acceptable|alright|banter|a joke|funny"
     r"|cool|fine)\b|^(?:isn t|isnt|aren t|arent) (?:ok|okay|acceptable|alright|banter|a joke"

@@ -362,6 +362,13 @@ SHORTENER_LOOKALIKES = [
 ]
 
 
+# a warning about spam is not spam (dev3b)
+SPAM_WARNINGS = [
+    "Don't click the link in the crypto comment above, it's a bot",
+    "please do not click the link in that comment, report it",
+]
+
+
 SHORTENER_LINKS = [
     "free stuff bit.ly/abc",
     "see t.co/xyz",
@@ -426,6 +433,9 @@ COUNTER_SPEECH = [
     "the comment saying all foreigners should be burned is vile, reported it",
     "people saying immigrants should be shot need to take a long hard look at themselves",
     "it is not okay to tell someone to kys",
+    # dev3b: the writer of a slur reported, not repeated
+    'whoever wrote "go back to your own country" under the Eid post, this is their country',
+    "the person who posted kill all immigrants has been reported",
 ]
 
 
@@ -573,11 +583,16 @@ JUDGED = [
     *[(text, category, "found") for text, category in DISGUISED],
     *_about(ANY, "harmless", HARMLESS),
     *_about("spam", "absent", SHORTENER_LOOKALIKES),
+    *_about("spam", "absent", SPAM_WARNINGS),
+    *_about("spam", "found", ["click the link in my bio, don't click the link in theirs"]),
     *_about("spam", "found", SHORTENER_LINKS),
     *_about("threat", "escalate", GROUP_THREATS),
     *_about("threat", "absent", GROUP_THREAT_LOOKALIKES),
     *_about(ANY, "not escalate", COUNTER_SPEECH),
     *_about(ANY, "escalate", REAL_THREATS),
+    *_about(
+        "identity_hate", "found", ["someone wrote go back to your own country and they're right"]
+    ),
     *_about("staff_allegation", "escalate quietly", STAFF_ALLEGATIONS),
     *_about("staff_allegation", "absent", PRAISE_AND_ACCIDENTS),
     *_about("photo_consent", "respond", PHOTO_CONSENT),
