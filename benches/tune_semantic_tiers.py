@@ -1,6 +1,6 @@
 """How the semantic tiers were chosen: by measurement on the dev split, never on test.
 
-Classifies the dev sets once (tests/data/judgement/dev.jsonl and dev2.jsonl, two independent
+Classifies the dev sets once (tests/data/judgement/dev3a.jsonl and dev3b.jsonl, two independent
 writers; rules + semantic layer + toxicity backend, as the bot runs), then replays the verdicts
 through `decide()` for a grid of `act` and `review` cut-offs and prints the rates the schools
 judge us by, plus how many harmless comments the DSL would be asked to look at (escalated
@@ -12,6 +12,8 @@ With --category, only that category's tier moves; the others keep the configured
 With --corroboration, the tiers stay as configured and `policy.semantic_corroboration` (the
 sum of the three strongest harm scores at which a review-tier concern is acted on) is swept.
 With --grid, the default act tier, identity hate's act tier and the corroboration move together.
+With --per-category, each category's act tier moves alone (down to 0.40 and 0.50) from the
+configured tiers: where lowering it hides more harmful comments and no more harmless ones.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from pathlib import Path
 
 from bot.app import build_classifier
 from bot.config.settings import REPO_ROOT, SemanticTier, load_settings
+from bot.core.models import Category
 from bot.moderation.evaluate import headline, read_examples, run
 
-DEV = [REPO_ROOT / "tests" / "data" / "judgement" / n for n in ("dev.jsonl", "dev2.jsonl")]
+DEV = [REPO_ROOT / "tests" / "data" / "judgement" / n for n in ("dev3a.jsonl", "dev3b.jsonl")]
 GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
 
 
@@ -46,6 +49,7 @@ def main() -> None:
     parser.add_argument("--category", default="default")
     parser.add_argument("--corroboration", action="store_true")
     parser.add_argument("--grid", action="store_true")
+    parser.add_argument("--per-category", action="store_true")
     args = parser.parse_args()
     if any("test" in path.name for path in args.data):
         sys.exit("refusing to tune on a test split: use dev")
@@ -73,6 +77,19 @@ def main() -> None:
                     )
                     print(f"identity_hate {hate:.2f}, corroboration {total:.1f}:", end=" ")
                     report(examples, run(examples, replay, policy), act, 0.4)
+        return
+    if args.per_category:
+        report(examples, run(examples, replay, settings.policy), 0, 0)
+        for category in sorted(c.value for c in Category if c.value != "profanity"):
+            configured = settings.policy.semantic_tier(category)
+            for act in (0.4, 0.5):
+                tiers = {
+                    **settings.policy.semantic_tiers,
+                    category: SemanticTier(act=act, review=min(configured.review, act)),
+                }
+                policy = settings.policy.model_copy(update={"semantic_tiers": tiers})
+                print(f"{category}:", end=" ")
+                report(examples, run(examples, replay, policy), act, min(configured.review, act))
         return
     if args.corroboration:
         for total in [0.0, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]:

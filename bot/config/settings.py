@@ -175,13 +175,14 @@ class SemanticTier(_Strict):
         return self
 
 
-# Chosen by measurement on the dev sets (tests/data/judgement/dev.jsonl and dev2.jsonl, two
-# independent writers, 1,152 comments), never on test (benches/tune_semantic_tiers.py --grid),
-# together with `semantic_corroboration` below. On the library with the hate, bullying and
-# threat exemplars (more_*.yaml), before the praise hard negatives: act 0.60, identity hate
-# 0.80 and corroboration 0.8 hid 93% of harmful comments for 1.3% of harmless ones (act 0.55:
-# 94% for 1.7%; corroboration 0.7 as well: 95% for 2.1%); review 0.40 escalated 95% of
-# safeguarding comments.
+# Chosen by measurement on the dev split, never on test (benches/tune_semantic_tiers.py). On
+# dev3a + dev3b (two blind writers, 864 comments; the library then held the old dev sets as
+# labelled training lines): act 0.60, identity hate 0.80, corroboration 0.8 hid 91.6% of
+# harmful comments for 0.6% of harmless ones and review 0.40 escalated 95.8% of safeguarding
+# comments. Act 0.55 would hide 92.6% for the same 0.6%, and self harm, threat or grooming at
+# 0.50 one more comment each; kept at 0.60 because harmless hidden has always run higher on
+# new data than on dev (test 1-2 points above), and hiding a harmless parent is visible harm.
+# (Earlier, on dev + dev2: act 0.55 hid 94% for 1.7%; corroboration 0.7 as well 95% for 2.1%.)
 # Identity hate sits beside counter-speech ("immigrants ruin schools? not ours"), so the model
 # alone hides it only when surer than elsewhere.
 SEMANTIC_TIERS = {
