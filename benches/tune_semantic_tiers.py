@@ -1,7 +1,8 @@
 """How the semantic tiers were chosen: by measurement on the dev split, never on test.
 
 Classifies the dev sets once (tests/data/judgement/dev3a.jsonl and dev3b.jsonl, two independent
-writers; rules + semantic layer + toxicity backend, as the bot runs), then replays the verdicts
+writers, and harmless_dev.jsonl, 1,200 harmless and reply-needing comments from three more;
+rules + semantic layer + toxicity backend, as the bot runs), then replays the verdicts
 through `decide()` for a grid of `act` and `review` cut-offs and prints the rates the schools
 judge us by, plus how many harmless comments the DSL would be asked to look at (escalated
 without hiding). Usage:
@@ -27,7 +28,10 @@ from bot.config.settings import REPO_ROOT, SemanticTier, load_settings
 from bot.core.models import Category
 from bot.moderation.evaluate import headline, read_examples, run
 
-DEV = [REPO_ROOT / "tests" / "data" / "judgement" / n for n in ("dev3a.jsonl", "dev3b.jsonl")]
+DEV = [
+    REPO_ROOT / "tests" / "data" / "judgement" / n
+    for n in ("dev3a.jsonl", "dev3b.jsonl", "harmless_dev.jsonl")
+]
 GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
 
 

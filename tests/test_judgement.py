@@ -97,6 +97,14 @@ def test_dev_splits_are_what_the_tiers_were_chosen_on(judge, name):
     assert h["harmful_caught"] >= 0.88  # measured 0.898 and 0.934
 
 
+def test_harmless_dev_stays_up(judge):
+    """harmless_dev.jsonl: 1,200 harmless and reply-needing comments written blind, a third of
+    them near misses; the dev measure of harmless comments taken down."""
+    h = headline(measure(judge, "harmless_dev.jsonl"))
+    assert h["harmless_hidden"] <= 0.02  # measured 0.015
+    assert h["respond_routed"] >= 0.9
+
+
 @pytest.mark.parametrize(
     "name",
     ["rude_substrings_dev.jsonl", "rude_substrings_dev2.jsonl", "rude_substrings_dev3.jsonl"],

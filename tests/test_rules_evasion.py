@@ -293,6 +293,9 @@ HARMLESS = [
     "lunch at the Cock Inn after the walk",
     "Class 2 loved The Animals of Farthing Wood in Year 2",
     "Year 8's Industrial Revolution topic",
+    # harmless_dev misses, reworded: greetings and awareness months beside a year group
+    "Happy Eid from Year 3!",
+    "Year 6 Black History Month assembly",
 ]
 
 
@@ -433,9 +436,14 @@ COUNTER_SPEECH = [
     "the comment saying all foreigners should be burned is vile, reported it",
     "people saying immigrants should be shot need to take a long hard look at themselves",
     "it is not okay to tell someone to kys",
-    # dev3b: the writer of a slur reported, not repeated
-    'whoever wrote "go back to your own country" under the Eid post, this is their country',
     "the person who posted kill all immigrants has been reported",
+]
+
+
+# dev3b and harmless_dev: the writer of a racist phrase reported, not repeated
+REPORTED_PHRASES = [
+    'whoever wrote "go back to your own country" under the Eid post, this is their country',
+    "someone has commented 'go back where you came from' under the Eid post. Vile",
 ]
 
 
@@ -590,6 +598,7 @@ JUDGED = [
     *_about("threat", "absent", GROUP_THREAT_LOOKALIKES),
     *_about(ANY, "not escalate", COUNTER_SPEECH),
     *_about(ANY, "escalate", REAL_THREATS),
+    *_about("identity_hate", "absent", REPORTED_PHRASES),
     *_about(
         "identity_hate", "found", ["someone wrote go back to your own country and they're right"]
     ),
