@@ -348,7 +348,7 @@ _CONDEMNED_SPEAKER_BEFORE = re.compile(
     r"|the posts?|posts|a comment|a post|trolls?|the person|the people) (?:saying|who say|who said"
     r"|that say|that said|posting|writing|shouting|chanting|wrote|posted|typed|who wrote"
     r"|who posted|who typed|has commented|commented|has written|has posted|on here said"
-    r"|said|has said|keeps saying)(?: that| things like| stuff like)?(?: \w+){0,3}$"
+    r"|keeps saying)(?: that| things like| stuff like)?(?: \w+){0,3}$"
 )
 _APPROVAL_AFTER = re.compile(
     r"^(?:\w+ ){0,2}?(?:are|is|was|were|re|s) (?:(?:so|dead|totally|100) )?"

@@ -459,6 +459,7 @@ REAL_THREATS = [
     "nobody should care, you should just die",
     "people saying immigrants should be shot are right",
     "Muslims deserve to die",
+    "someone said kill all the teachers",  # a threat passed on still reaches the DSL
 ]
 
 
