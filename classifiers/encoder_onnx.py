@@ -56,6 +56,24 @@ def build_graph(w: _Weights) -> Any:
         inits.append(numpy_helper.from_array(np.ascontiguousarray(value, np.float32), name))
         return name
 
+    def add_and_norm(value: str, residual: str, bias: str, ln: str, out: str, layer, p: str):
+        """The layer's residual + bias + LayerNorm, one fused node (after attention, after FFN)."""
+        nodes.append(
+            helper.make_node(
+                "SkipLayerNormalization",
+                [
+                    value,
+                    residual,
+                    const(p + ln + "_w", getattr(layer, ln + "_w")),
+                    const(p + ln + "_b", getattr(layer, ln + "_b")),
+                    const(p + bias, getattr(layer, bias)),
+                ],
+                [out],
+                domain=_MS,
+                epsilon=w.eps,
+            )
+        )
+
     # token type is always 0 for a single sentence: fold its row into the position table
     nodes.append(
         helper.make_node(
@@ -90,21 +108,7 @@ def build_graph(w: _Weights) -> Any:
         nodes.append(
             helper.make_node("MatMul", [p + "context", const(p + "out_w", layer.out_w)], [p + "o"])
         )
-        nodes.append(
-            helper.make_node(
-                "SkipLayerNormalization",
-                [
-                    p + "o",
-                    x,
-                    const(p + "ln1_w", layer.ln1_w),
-                    const(p + "ln1_b", layer.ln1_b),
-                    const(p + "out_b", layer.out_b),
-                ],
-                [p + "a"],
-                domain=_MS,
-                epsilon=w.eps,
-            )
-        )
+        add_and_norm(p + "o", x, "out_b", "ln1", p + "a", layer, p)
         nodes.append(
             helper.make_node("MatMul", [p + "a", const(p + "ff_in_w", layer.ff_in_w)], [p + "f"])
         )
@@ -117,21 +121,7 @@ def build_graph(w: _Weights) -> Any:
             helper.make_node("MatMul", [p + "g", const(p + "ff_out_w", layer.ff_out_w)], [p + "h"])
         )
         out = "last_hidden_state" if i == len(w.layers) - 1 else p + "y"
-        nodes.append(
-            helper.make_node(
-                "SkipLayerNormalization",
-                [
-                    p + "h",
-                    p + "a",
-                    const(p + "ln2_w", layer.ln2_w),
-                    const(p + "ln2_b", layer.ln2_b),
-                    const(p + "ff_out_b", layer.ff_out_b),
-                ],
-                [out],
-                domain=_MS,
-                epsilon=w.eps,
-            )
-        )
+        add_and_norm(p + "h", p + "a", "ff_out_b", "ln2", out, layer, p)
         x = out
     graph = helper.make_graph(
         nodes,
