@@ -192,6 +192,42 @@ def test_a_safeguarding_keyword_the_model_does_not_bear_out_is_escalated_unhidde
     assert decide(comment(), no_model, POLICY).hide is True  # model off: the rule alone hides
 
 
+def insult_hit(matched: str, severity: Severity = Severity.LOW) -> RuleHit:
+    return RuleHit(
+        "insult.personal",
+        Category.INSULT,
+        severity,
+        DecisionAction.HIDE,
+        "Personal insult",
+        "offensive_language",
+        matched,
+    )
+
+
+def test_a_mild_word_the_model_does_not_bear_out_goes_to_a_person_unhidden():
+    text = "my brother won't stop going on about the new menu, shut up already 😂"
+    verdict = Verdict(hits=(insult_hit("shut up"),)).merge(semantic("insult", 0.1))
+    decision = decide(comment(text), verdict, POLICY)
+    assert (decision.action, decision.hide) == (DecisionAction.RESPOND, False)
+    assert "the semantic model disagrees" in decision.reasons[0]
+    # the model agreeing, or off, or a finding more severe than a mild word: hidden as before
+    agreed = Verdict(hits=(insult_hit("shut up"),)).merge(semantic("insult", 0.7))
+    assert decide(comment(text), agreed, POLICY).hide is True
+    assert decide(comment(text), Verdict(hits=(insult_hit("shut up"),)), POLICY).hide is True
+    severe = Verdict(hits=(insult_hit("shut up", Severity.MEDIUM),)).merge(semantic("insult", 0.1))
+    assert decide(comment(text), severe, POLICY).hide is True
+
+
+def test_a_disguised_word_hides_though_the_model_doubts_it():
+    # "d1ck" reaches the rules as "dick"; the encoder cannot read the disguise, and the
+    # disguise is intent in itself
+    verdict = Verdict(hits=(insult_hit("dick"),)).merge(semantic("insult", 0.1))
+    decision = decide(comment("d1ck move closing the field over a bit of rain"), verdict, POLICY)
+    assert (decision.action, decision.hide) == (DecisionAction.HIDE, True)
+    spaced = Verdict(hits=(insult_hit("loser"),)).merge(semantic("insult", 0.1))
+    assert decide(comment("what a l o s e r"), spaced, POLICY).hide is True
+
+
 def test_a_whole_pattern_marked_hides_alone_hides_though_the_model_doubts_it():
     pattern = RuleHit(
         "grooming.locating_a_child",

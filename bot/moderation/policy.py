@@ -11,6 +11,8 @@ No I/O and no clock, so every rule of the school's policy can be tested directly
 - an allegation against staff escalates quietly (no notice) and is never filed as an insult;
 - identity hate only the model sees is hidden when confident, else a person looks (`respond`);
 - offensive content (rule hits, or a toxicity score at or above `hide_threshold`) is hidden;
+  but a mild word written plainly that the model does not read as its category ("won't shut
+  up about the trip") goes to a person instead (`DOUBTABLE_SEVERITY`);
 - questions, complaints, photo-consent requests and media enquiries, borderline scores,
   attachments modbot does not open, and comments too long to check whole go to a person
   (`respond`), never hidden;
@@ -159,6 +161,21 @@ def decide(comment: Comment, verdict: Verdict, policy: Policy) -> Decision:
             # `hides_alone` is a whole pattern, not a keyword, and hides whatever the model says.
             hides = False
             reason += f" (the semantic model disagrees, {doubt:.2f}: not hidden)"
+        elif (
+            not hit.category.is_safeguarding
+            and hides
+            and not hit.hides_alone
+            and hit.severity.rank <= DOUBTABLE_SEVERITY.rank
+            and doubt is not None
+            and doubt < tier.review
+            and _written_plainly(hit.matched, comment.text)
+        ):
+            # A mild word the meaning does not bear out ("won't shut up about the pasta bake",
+            # "a sore loser, my son"): a person looks instead of the parent being hidden. A
+            # disguised word ("d1ck", "l.o.s.e.r") is intent in itself, and the model cannot
+            # read it, so it still hides.
+            wanted, hides = DecisionAction.RESPOND, False
+            reason += f" (the semantic model disagrees, {doubt:.2f}: a person should look)"
         found.add(wanted, hit.category, reason, hit.severity, hides, hit.notice)
 
     by_rules = {h.category for h in verdict.hits}
@@ -221,10 +238,20 @@ def decide(comment: Comment, verdict: Verdict, policy: Policy) -> Decision:
 
 HARM_ACTIONS = (DecisionAction.ESCALATE, DecisionAction.HIDE)
 
+# The most severe rule finding (outside safeguarding) that the semantic model may overrule
+# into a person's review when it scores the category below review.
+DOUBTABLE_SEVERITY = Severity.LOW
+
 
 # How much of the harm mass must come from other categories than the strongest, so one score
 # alone never counts as corroborated (on dev: one harmful comment fewer hidden than without it).
 OTHER_SIDES = 0.2
+
+
+def _written_plainly(matched: str, text: str) -> bool:
+    """Whether the rule's phrase appears in the comment as written (any case and spacing),
+    rather than only after the rules undid a disguise."""
+    return " ".join(matched.casefold().split()) in " ".join(text.casefold().split())
 
 
 def harm_mass(scores: dict[Category, float]) -> tuple[float, float]:
