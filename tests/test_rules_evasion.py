@@ -296,6 +296,11 @@ HARMLESS = [
     # harmless_dev misses, reworded: greetings and awareness months beside a year group
     "Happy Eid from Year 3!",
     "Year 6 Black History Month assembly",
+    # harmless_dev misses, reworded: returns, the end of the holidays, a fond "sore loser"
+    "the shoes came in the wrong size so I had to pay to send them back",
+    "two more days and we can send them back to school 🙌",
+    "he's a sore loser at Monopoly, just like his dad",
+    "my daughter won't shut up about the Year 4 trip to the zoo",
 ]
 
 
@@ -603,6 +608,8 @@ JUDGED = [
     *_about(
         "identity_hate", "found", ["someone wrote go back to your own country and they're right"]
     ),
+    *_about("identity_hate", "found", ["the refugees? send them back where they came from"]),
+    *_about("insult", "found", ["shut up you sad loser", "you're a l0ser and everyone knows"]),
     *_about("staff_allegation", "escalate quietly", STAFF_ALLEGATIONS),
     *_about("staff_allegation", "absent", PRAISE_AND_ACCIDENTS),
     *_about("photo_consent", "respond", PHOTO_CONSENT),
@@ -675,3 +682,13 @@ rules:
     assert f"{d / 'bad.yaml'}:10: `lexicon` must be true or false" in text
     assert f"{d / 'bad.yaml'}:13: `senses` must map a word to a list of words" in text
     assert f"{d / 'bad.yaml'}:16: senses.v must be a non-empty list of words" in text
+
+
+def test_vulgar_insults_are_not_mild_so_the_model_cannot_overrule_them(rules):
+    """Mild words (low severity) the semantic model does not bear out go to a person unhidden
+    (moderation/policy.py); "dick" and "bell end" are vulgar and hide whatever it says."""
+    from bot.moderation.policy import DOUBTABLE_SEVERITY
+
+    for text in ["what a dick", "Mr Jones is a bell end"]:
+        hits = [h for h in rules.classify([text])[0].hits if h.category.value == "insult"]
+        assert hits and all(h.severity.rank > DOUBTABLE_SEVERITY.rank for h in hits), text
