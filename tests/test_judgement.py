@@ -1,10 +1,11 @@
 """The issue's bars, measured on data the layer was not tuned on.
 
 tests/data/judgement/test.jsonl is held out: thresholds were chosen on dev3a.jsonl and
-dev3b.jsonl, and nobody looks at test's misses. rude_substrings.jsonl and disguised.jsonl are
-independent sets. A bar this version does not reach is marked xfail with the measured figure,
-so the suite says so plainly; where the semantic layer owns the gap the marker is strict, so
-the suite fails loudly (XPASS) the day the bar is reached, for the marker to go."""
+dev3b.jsonl (and checked on dev4a.jsonl and dev4b.jsonl), and nobody looks at test's misses.
+rude_substrings.jsonl and disguised.jsonl are independent sets. A bar this version does not
+reach is marked xfail with the measured figure, so the suite says so plainly; where the semantic
+layer owns the gap the marker is strict, so the suite fails loudly (XPASS) the day the bar is
+reached, for the marker to go."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_split(judge) -> Result:
     return measure(judge, "test.jsonl")
 
 
-def test_harmful_comments_taken_down(test_split):  # measured 0.959
+def test_harmful_comments_taken_down(test_split):  # measured 0.956
     assert headline(test_split)["harmful_caught"] >= 0.95
 
 
@@ -88,20 +89,20 @@ def test_disguised_offensive_words_caught(judge):  # measured 0.950 (115 of 121)
     assert headline(result)["harmful_caught"] >= 0.95
 
 
-@pytest.mark.parametrize("name", ["dev3a.jsonl", "dev3b.jsonl"])
+@pytest.mark.parametrize("name", ["dev3a.jsonl", "dev3b.jsonl", "dev4a.jsonl", "dev4b.jsonl"])
 def test_dev_splits_are_what_the_tiers_were_chosen_on(judge, name):
     """Not a bar: a guard that the shipped library and tiers still do what was measured."""
     h = headline(measure(judge, name))
     assert h["safeguarding_escalated"] >= 0.9
     assert h["harmless_hidden"] <= 0.02
-    assert h["harmful_caught"] >= 0.88  # measured 0.898 and 0.934
+    assert h["harmful_caught"] >= 0.88  # measured 0.903, 0.934, 0.938 and 0.959
 
 
 def test_harmless_dev_stays_up(judge):
     """harmless_dev.jsonl: 1,200 harmless and reply-needing comments written blind, a third of
     them near misses; the dev measure of harmless comments taken down."""
     h = headline(measure(judge, "harmless_dev.jsonl"))
-    assert h["harmless_hidden"] <= 0.02  # measured 0.015
+    assert h["harmless_hidden"] <= 0.02  # measured 0.007
     assert h["respond_routed"] >= 0.9
 
 
