@@ -227,12 +227,17 @@ class NormalText:
     disguised: tuple[str, ...] = ()  # masked or leetspeak words, for the lexicon only
 
 
+# The top grade, "A*" ("three A*s"), is no masked word ("a*s" would fit "ass"); capital A only,
+# as grades are written.
+_TOP_GRADE = re.compile(r"(?<![^\W_])A\*(?=(?:'?s)?(?![^\W_*]))")
+
+
 def normalise(text: str) -> NormalText:
     truncated = len(text) > MAX_CHARS
     if truncated:
         text = text[:MAX_CHARS]
     text = valid_text(text)
-    folded = _fold(text)
+    folded = _fold(_TOP_GRADE.sub("Astar", text) if "A*" in text else text)
     joined, runs = _tokens_and_runs(folded)
     return NormalText(
         raw=strip_format(text),

@@ -358,7 +358,14 @@ _NOT_OK_AFTER = re.compile(
     r"^(?:is|are|was) (?:never|not|not ever) (?:ok|okay|acceptable|alright|banter|a joke|funny"
     r"|cool|fine)\b|^(?:isn t|isnt|aren t|arent) (?:ok|okay|acceptable|alright|banter|a joke"
     r"|funny|cool|fine)\b|^(?:is|are) (?:a (?:hate )?crime|illegal|against the law|unacceptable"
-    r"|wrong|never acceptable)\b"
+    r"|wrong|never acceptable)\b|^(?:is|are) (?:never|not) (?:the|an|a) (?:answer|solution|way)\b"
+)
+# "the 'go back to your own country' comments were disgusting": the phrase named as others' words
+_CONDEMNED_QUOTE_AFTER = re.compile(
+    r"^(?:comments?|posts?|remarks?|messages?|replies|chants?|graffiti|stickers?|rubbish)"
+    r"(?: \w+){0,6}? (?:is|are|was|were|has been|have been) (?:\w+ )?(?:disgusting|vile"
+    r"|unacceptable|horrible|hateful|appalling|racist|shameful|sickening|wrong|awful|disgraceful"
+    r"|removed|reported|deleted)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|,\s|\n|\s[-\u2013\u2014]\s")
 _HELD_THRICE = re.compile(r"([a-z])\1\1")
@@ -380,6 +387,8 @@ def _guarded(words: list[str], t0: int, t1: int) -> bool:
     if _REPORTED_BEFORE.search(before) and _CONSEQUENCE_AFTER.search(after):
         return True
     if _CONDEMNED_SPEAKER_BEFORE.search(before) and not _APPROVAL_AFTER.search(after):
+        return True
+    if _CONDEMNED_QUOTE_AFTER.search(after):
         return True
     return bool(hit) and bool(_NOT_OK_AFTER.search(after)) and not before.endswith(" you")
 

@@ -301,6 +301,12 @@ HARMLESS = [
     "two more days and we can send them back to school 🙌",
     "he's a sore loser at Monopoly, just like his dad",
     "my daughter won't shut up about the Year 4 trip to the zoo",
+    # dev5a/dev5b misses, reworded: grades, self-mockery, a husband's name, groups and trips
+    "she got four A*s and two As, so proud",
+    "I'm such an idiot, I packed his PE kit on the wrong day again",
+    "my husband Dick is running the tombola, be nice to him",
+    "well done to the Year 9 Young Enterprise team on their stall",
+    "Year 8 Thorpe Park trip forms are due back Friday",
 ]
 
 
@@ -448,6 +454,7 @@ COUNTER_SPEECH = [
 # dev3b and harmless_dev: the writer of a racist phrase reported, not repeated
 REPORTED_PHRASES = [
     'whoever wrote "go back to your own country" under the Eid post, this is their country',
+    "the 'go back where you came from' comments under the Eid post were vile, report them",
     "someone has commented 'go back where you came from' under the Eid post. Vile",
 ]
 
@@ -610,6 +617,10 @@ JUDGED = [
     ),
     *_about("identity_hate", "found", ["the refugees? send them back where they came from"]),
     *_about("insult", "found", ["shut up you sad loser", "you're a l0ser and everyone knows"]),
+    *_about("insult", "found", ["you're such an idiot", "my husband is a dick"]),
+    *_about("profanity", "found", ["kiss my a*s"]),
+    *_about("pupil_identification", "found", ["Year 6 Amelia Jones won the spelling bee"]),
+    *_about("identity_hate", "found", ["go back where you came from, those comments are right"]),
     *_about("staff_allegation", "escalate quietly", STAFF_ALLEGATIONS),
     *_about("staff_allegation", "absent", PRAISE_AND_ACCIDENTS),
     *_about("photo_consent", "respond", PHOTO_CONSENT),
