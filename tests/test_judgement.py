@@ -65,12 +65,11 @@ def test_harmful_comments_taken_down(test_split):  # measured 0.956
     assert headline(test_split)["harmful_caught"] >= 0.95
 
 
-def test_safeguarding_comments_escalated(test_split):
+def test_safeguarding_comments_escalated(test_split):  # measured 0.956
     assert headline(test_split)["safeguarding_escalated"] >= 0.92
 
 
-@pytest.mark.xfail(strict=True, reason="measured 0.024 on test (act 0.60, identity hate 0.80)")
-def test_harmless_comments_taken_down(test_split):
+def test_harmless_comments_taken_down(test_split):  # measured 0.019 (8 of 417)
     assert headline(test_split)["harmless_hidden"] <= 0.02
 
 
@@ -95,7 +94,16 @@ def test_dev_splits_are_what_the_tiers_were_chosen_on(judge, name):
     h = headline(measure(judge, name))
     assert h["safeguarding_escalated"] >= 0.9
     assert h["harmless_hidden"] <= 0.02
-    assert h["harmful_caught"] >= 0.88  # measured 0.903, 0.934, 0.938 and 0.959
+    assert h["harmful_caught"] >= 0.88  # measured 0.908, 0.934, 0.943 and 0.959
+
+
+@pytest.mark.parametrize("name", ["dev5a.jsonl", "dev5b.jsonl", "dev5c.jsonl"])
+def test_harmless_stress_sets_stay_mostly_up(judge, name):
+    """dev5a/b/c.jsonl: 400 harmless and reply-needing comments each, written blind, two
+    thirds of them the innocent twin of a harmful comment; the hardest harmless measure."""
+    h = headline(measure(judge, name))
+    assert h["harmless_hidden"] <= 0.05  # measured 0.010, 0.035 and 0.005
+    assert h["respond_routed"] >= 0.85
 
 
 def test_harmless_dev_stays_up(judge):
