@@ -149,25 +149,21 @@ def decide(comment: Comment, verdict: Verdict, policy: Policy) -> Decision:
         hides = wanted in (DecisionAction.HIDE, DecisionAction.ESCALATE)
         reason = hit.reason
         doubt = semantic_by_category.get(hit.category)
-        tier = policy.semantic_tier(hit.category.value)
-        if (
-            hit.category.is_safeguarding
-            and not hit.hides_alone
+        doubted = (
+            not hit.hides_alone
             and doubt is not None
-            and doubt < tier.review
-        ):
+            and doubt < policy.semantic_tier(hit.category.value).review
+        )
+        if doubted and hit.category.is_safeguarding:
             # A safeguarding word the meaning does not bear out ("FGM awareness session"):
             # the DSL still looks, but nothing is hidden on a keyword alone. A rule marked
             # `hides_alone` is a whole pattern, not a keyword, and hides whatever the model says.
             hides = False
             reason += f" (the semantic model disagrees, {doubt:.2f}: not hidden)"
         elif (
-            not hit.category.is_safeguarding
+            doubted
             and hides
-            and not hit.hides_alone
             and hit.severity.rank <= DOUBTABLE_SEVERITY.rank
-            and doubt is not None
-            and doubt < tier.review
             and _written_plainly(hit.matched, comment.text)
         ):
             # A mild word the meaning does not bear out ("won't shut up about the pasta bake",
