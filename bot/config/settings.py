@@ -182,9 +182,9 @@ class SemanticTier(_Strict):
 # comments. Act 0.55 would hide 92.6% for the same 0.6%, and self harm, threat or grooming at
 # 0.50 one more comment each; kept at 0.60 because harmless hidden has always run higher on
 # new data than on dev (test 1-2 points above), and hiding a harmless parent is visible harm.
-# Re-measured with the 13,080-line library on dev3a, dev3b, dev4a and dev4b (1,864 comments):
-# act 0.60 hid 93.3% for 0.4% (4 comments), act 0.55 94.4% for 0.5%, and on harmless_dev 0.7%
-# against 1.1%: kept, for the same reason.
+# Re-measured with the 14,339-line library on dev3a, dev3b, dev4a and dev4b (1,864 comments):
+# act 0.60 hid 93.6% for 0.3% (3 comments), act 0.55 94.4% for 0.4%, and on harmless_dev 0.7%
+# against 1.0%: kept, for the same reason.
 # (Earlier, on dev + dev2: act 0.55 hid 94% for 1.7%; corroboration 0.7 as well 95% for 2.1%.)
 # Identity hate sits beside counter-speech ("immigrants ruin schools? not ours"), so the model
 # alone hides it only when surer than elsewhere.
