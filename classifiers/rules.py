@@ -335,12 +335,14 @@ _REPORTED_BEFORE = re.compile(
     r"(?:^| )(?:threat(?:s|ening|ened|en)?|saying|posting|shouting|chanting|writing|typing"
     r"|telling(?: \w+)? to|told(?: \w+)? to|joking about)(?: to| that| like)?$"
 )
+# words that condemn what was said, shared by the frames below
+_CONDEMNING = r"unacceptable|wrong|vile|disgusting|horrible|hateful|appalling|shameful|racist|awful"
 _CONSEQUENCE_AFTER = re.compile(
     r"^(?:\w+ ){0,3}?(?:will|can|could|would|gets?|got|is|are|was|were|means|leads to)"
     r"(?: \w+){0,3}? (?:jail|jailed|arrested|excluded|expelled|banned|reported|prosecuted|crime"
-    r"|criminal|illegal|law|suspended|trouble|prison|police|unacceptable|wrong|offence"
-    r"|never ok|never okay|not ok|not okay|not acceptable|not banter|not a joke|vile|disgusting"
-    r"|horrible|hateful|appalling|evil|shameful|sick|racist|bigoted|awful)\b"
+    r"|criminal|illegal|law|suspended|trouble|prison|police|offence"
+    r"|never ok|never okay|not ok|not okay|not acceptable|not banter|not a joke"
+    rf"|evil|sick|bigoted|{_CONDEMNING})\b"
 )
 # "people saying X", "the comment saying X": someone else's words, reported to be condemned
 _CONDEMNED_SPEAKER_BEFORE = re.compile(
@@ -363,9 +365,8 @@ _NOT_OK_AFTER = re.compile(
 # "the 'go back to your own country' comments were disgusting": the phrase named as others' words
 _CONDEMNED_QUOTE_AFTER = re.compile(
     r"^(?:comments?|posts?|remarks?|messages?|replies|chants?|graffiti|stickers?|rubbish)"
-    r"(?: \w+){0,6}? (?:is|are|was|were|has been|have been) (?:\w+ )?(?:disgusting|vile"
-    r"|unacceptable|horrible|hateful|appalling|racist|shameful|sickening|wrong|awful|disgraceful"
-    r"|removed|reported|deleted)\b"
+    r"(?: \w+){0,6}? (?:is|are|was|were|has been|have been) (?:\w+ )?"
+    rf"(?:{_CONDEMNING}|sickening|disgraceful|removed|reported|deleted)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|,\s|\n|\s[-\u2013\u2014]\s")
 _HELD_THRICE = re.compile(r"([a-z])\1\1")
